@@ -20,7 +20,7 @@ class DatabaseError(JobForgeError):
 
 
 class InvalidArgument(JobForgeError, ValueError):
-    """A value passed to JobForge is malformed: a bad UUID, a non-JSON payload, a limit out of range."""
+    """A value passed to JobForge is malformed: a bad UUID, a non-JSON payload, a bad limit."""
 
 
 class JobNotFound(JobForgeError, LookupError):
@@ -28,7 +28,7 @@ class JobNotFound(JobForgeError, LookupError):
 
 
 class IdempotencyConflict(JobForgeError):
-    """The idempotency key is already used by a job of the same tenant and type with another payload."""
+    """The idempotency key is taken by a job of the same tenant and type with another payload."""
 
 
 class LeaseLost(JobForgeError):
@@ -45,3 +45,7 @@ class MigrationError(JobForgeError):
 
 class HandlerNotFound(JobForgeError, LookupError):
     """No handler is registered for a job type."""
+
+
+class NonRetryableError(JobForgeError):
+    """Raised by a handler to fail its job at once, without further attempts."""

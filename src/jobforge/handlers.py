@@ -57,7 +57,9 @@ class HandlerRegistry:
     ) -> HandlerSpec:
         validate_job_type(job_type)
         if timeout_seconds is not None and timeout_seconds <= 0:
-            raise InvalidArgument(f"timeout_seconds: expected a positive number, got {timeout_seconds}")
+            raise InvalidArgument(
+                f"timeout_seconds: expected a positive number, got {timeout_seconds}"
+            )
         existing = self._specs.get(job_type)
         if existing is not None and existing.function is not function:
             raise ConfigurationError(
@@ -127,4 +129,5 @@ def import_handler_modules(module_names: Iterable[str]) -> None:
 
 
 def _describe(function: Callable[..., Any]) -> str:
-    return f"{getattr(function, '__module__', '?')}.{getattr(function, '__qualname__', repr(function))}"
+    module = getattr(function, "__module__", "?")
+    return f"{module}.{getattr(function, '__qualname__', repr(function))}"

@@ -1,0 +1,77 @@
+"""Operator commands: tenant grants, queue statistics, pruning finished jobs."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import timedelta
+
+from jobforge.cli.common import EXIT_OK, add_database_url_option
+from jobforge.client import JobForgeClient
+from jobforge.db.connection import require_database_url
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    grant = subparsers.add_parser("grant-tenant", help="let a role act for a tenant")
+    grant.add_argument("role")
+    grant.add_argument("tenant_id")
+    add_database_url_option(grant, required=True)
+    grant.set_defaults(run=run_grant)
+
+    revoke = subparsers.add_parser("revoke-tenant", help="withdraw a tenant from a role")
+    revoke.add_argument("role")
+    revoke.add_argument("tenant_id")
+    add_database_url_option(revoke, required=True)
+    revoke.set_defaults(run=run_revoke)
+
+    stats = subparsers.add_parser("stats", help="job counts per tenant, type and state")
+    add_database_url_option(stats, required=True)
+    stats.set_defaults(run=run_stats)
+
+    prune = subparsers.add_parser(
+        "prune", help="delete finished jobs and their results older than some days"
+    )
+    prune.add_argument("--older-than-days", type=float, required=True, metavar="DAYS")
+    prune.add_argument("--batch", type=int, default=10_000, help="jobs deleted per statement")
+    add_database_url_option(prune, required=True)
+    prune.set_defaults(run=run_prune)
+
+
+def _client(args: argparse.Namespace) -> JobForgeClient:
+    return JobForgeClient(require_database_url(args.database_url))
+
+
+def run_grant(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        client.grant_tenant(args.role, args.tenant_id)
+    print(f"granted tenant {args.tenant_id} to role {args.role}")
+    return EXIT_OK
+
+
+def run_revoke(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        removed = client.revoke_tenant(args.role, args.tenant_id)
+    print(f"revoked tenant {args.tenant_id} from role {args.role}" if removed else "no such grant")
+    return EXIT_OK
+
+
+def run_stats(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        rows = client.queue_stats()
+    print(f"{'tenant':<36}  {'type':<30} {'state':<15} {'jobs':>9}")
+    for row in rows:
+        print(f"{row['tenant_id']!s:<36}  {row['type']:<30} {row['state']:<15} {row['jobs']:>9}")
+    return EXIT_OK
+
+
+def run_prune(args: argparse.Namespace) -> int:
+    total = 0
+    with _client(args) as client:
+        while True:
+            pruned = client.prune_finished_jobs(
+                timedelta(days=args.older_than_days), limit=args.batch
+            )
+            total += pruned
+            if pruned < args.batch:
+                break
+    print(f"pruned {total} finished job(s) and their results")
+    return EXIT_OK

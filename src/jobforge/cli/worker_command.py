@@ -1,0 +1,101 @@
+"""`jobforge worker run`: run handlers for queued jobs until stopped (or drained)."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from pathlib import Path
+from types import FrameType
+
+from jobforge.cli.common import EXIT_FAILURE, EXIT_OK, add_database_url_option
+from jobforge.db.connection import require_database_url
+from jobforge.handlers import default_registry, import_handler_modules
+from jobforge.project import load_project_config
+from jobforge.worker import Worker, WorkerConfig
+from jobforge.worker.logs import configure_json_logging
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    worker = subparsers.add_parser("worker", help="run a worker")
+    actions = worker.add_subparsers(dest="worker_command", required=True)
+    parser = actions.add_parser(
+        "run",
+        help="claim and run jobs",
+        description="Claim jobs and run their handlers. SIGTERM or Ctrl-C stops claiming "
+        "and lets running jobs finish within the grace period; a second signal stops at "
+        "once. Unfinished jobs go back to the queue either way.",
+    )
+    add_database_url_option(parser, required=True)
+    parser.add_argument(
+        "-m",
+        "--module",
+        dest="modules",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="import MODULE to register its handlers (repeatable; added to "
+        "[tool.jobforge] handler_modules of pyproject.toml)",
+    )
+    defaults = WorkerConfig(worker_id="-")
+    parser.add_argument("--concurrency", type=int, default=defaults.concurrency)
+    parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
+    parser.add_argument("--lease-seconds", type=float, default=defaults.lease_seconds)
+    parser.add_argument(
+        "--poll-interval", type=float, default=defaults.poll_interval_seconds, metavar="SECONDS"
+    )
+    parser.add_argument(
+        "--grace-seconds", type=float, default=defaults.shutdown_grace_seconds, metavar="SECONDS"
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=None, metavar="SECONDS",
+        help="default handler timeout (a handler's own timeout wins)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--job-type", dest="job_types", action="append", default=None, metavar="TYPE",
+        help="claim only jobs of this type (repeatable; default: every type)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--burst", action="store_true", help="drain what is runnable now, then exit"
+    )
+    parser.add_argument(
+        "--worker-id", default=None, help="lease owner name (default: host:pid:random)"
+    )
+    parser.add_argument(
+        "--log-level", default="info", choices=["debug", "info", "warning", "error"]
+    )
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    configure_json_logging(args.log_level)
+    url = require_database_url(args.database_url)
+    project = load_project_config()
+    if project.root is not None and str(project.root) not in sys.path:
+        sys.path.insert(0, str(project.root))
+    if str(Path.cwd()) not in sys.path:
+        sys.path.insert(0, str(Path.cwd()))
+    import_handler_modules([*project.handler_modules, *args.modules])
+    options = {
+        "concurrency": args.concurrency,
+        "batch_size": args.batch_size,
+        "lease_seconds": args.lease_seconds,
+        "poll_interval_seconds": args.poll_interval,
+        "shutdown_grace_seconds": args.grace_seconds,
+        "default_timeout_seconds": args.timeout,
+        "job_types": tuple(args.job_types) if args.job_types else None,
+        "burst": args.burst,
+    }
+    if args.worker_id:
+        options["worker_id"] = args.worker_id
+    worker = Worker(url, registry=default_registry, config=WorkerConfig(**options))
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        worker.stop(immediate=worker_stopping[0])
+        worker_stopping[0] = True
+
+    worker_stopping = [False]
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    report = worker.run()
+    return EXIT_OK if not report.errors else EXIT_FAILURE

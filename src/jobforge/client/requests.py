@@ -1,0 +1,178 @@
+"""Checking client arguments and turning them into query parameters (no I/O here)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from jobforge.client.models import EnqueuedJob, FiredJob, Job, JobSpec
+from jobforge.determinism.canonical import canonical_json
+from jobforge.errors import InvalidArgument, JobNotFound
+from jobforge.handlers import validate_job_type
+
+MAX_PAYLOAD_BYTES = 1024 * 1024
+MAX_BATCH_SIZE = 100_000
+
+
+def parse_uuid(value: UUID | str, field: str) -> UUID:
+    """``value`` as a UUID, or InvalidArgument naming ``field``."""
+    if isinstance(value, UUID):
+        return value
+    try:
+        return UUID(str(value))
+    except ValueError:
+        raise InvalidArgument(f"{field}: expected a UUID, got {value!r}") from None
+
+
+def _payload_text(payload: Any, label: str) -> str:
+    encoded = canonical_json(payload, label=label)
+    if len(encoded) > MAX_PAYLOAD_BYTES:
+        raise InvalidArgument(
+            f"{label}: {len(encoded)} bytes of JSON, above the {MAX_PAYLOAD_BYTES}-byte limit"
+        )
+    return encoded.decode("utf-8")
+
+
+def _aware(value: datetime | None, field: str) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise InvalidArgument(f"{field}: expected a timezone-aware datetime, got {value!r}")
+    return value.isoformat()
+
+
+def _job_document(spec: JobSpec, label: str) -> str:
+    """One job as a JSON object text, with its payload embedded verbatim."""
+    tenant_id = parse_uuid(spec.tenant_id, f"{label}.tenant_id")
+    validate_job_type(spec.type)
+    if not isinstance(spec.max_attempts, int) or not 1 <= spec.max_attempts <= 1000:
+        raise InvalidArgument(
+            f"{label}.max_attempts: expected an integer from 1 to 1000, got {spec.max_attempts!r}"
+        )
+    if not isinstance(spec.priority, int) or not -32768 <= spec.priority <= 32767:
+        raise InvalidArgument(
+            f"{label}.priority: expected an integer from -32768 to 32767, got {spec.priority!r}"
+        )
+    fields: dict[str, Any] = {
+        "tenant_id": str(tenant_id),
+        "type": spec.type,
+        "idempotency_key": spec.idempotency_key,
+        "priority": spec.priority,
+        "run_at": _aware(spec.run_at, f"{label}.run_at"),
+        "max_attempts": spec.max_attempts,
+        "ordering_key": spec.ordering_key,
+        "trace_id": spec.trace_id,
+        "backoff_base_seconds": spec.backoff_base_seconds,
+        "backoff_cap_seconds": spec.backoff_cap_seconds,
+    }
+    present = {key: value for key, value in fields.items() if value is not None}
+    head = json.dumps(present, separators=(",", ":"), ensure_ascii=False)
+    return f'{head[:-1]},"payload":{_payload_text(spec.payload, f"{label}.payload")}}}'
+
+
+def as_spec(job: JobSpec | Mapping[str, Any], index: int) -> JobSpec:
+    if isinstance(job, JobSpec):
+        return job
+    try:
+        return JobSpec(**job)
+    except TypeError as exc:
+        raise InvalidArgument(f"jobs[{index}]: {exc}") from None
+
+
+def enqueue_params(spec: JobSpec) -> dict[str, str]:
+    return {"jobs": f"[{_job_document(spec, 'job')}]"}
+
+
+def enqueue_many_params(jobs: Iterable[JobSpec | Mapping[str, Any]]) -> dict[str, str]:
+    documents = [_job_document(as_spec(job, i), f"jobs[{i}]") for i, job in enumerate(jobs)]
+    if len(documents) > MAX_BATCH_SIZE:
+        raise InvalidArgument(f"jobs: at most {MAX_BATCH_SIZE} per call, got {len(documents)}")
+    return {"jobs": "[" + ",".join(documents) + "]"}
+
+
+def enqueued(row: Mapping[str, Any]) -> EnqueuedJob:
+    return EnqueuedJob(
+        id=row["job_id"], created=row["created"], state=row["state"], trace_id=row["trace_id"]
+    )
+
+
+def job_id_params(job_id: UUID | str) -> dict[str, UUID]:
+    return {"job_id": parse_uuid(job_id, "job_id")}
+
+
+def job_or_raise(row: Mapping[str, Any] | None, job_id: UUID | str) -> Job:
+    if row is None:
+        raise JobNotFound(f"job {job_id} not found (or not visible to this role)")
+    return Job.from_row(row)
+
+
+def fire_event_params(
+    tenant_id: UUID | str,
+    event_type: str,
+    payload: Any,
+    idempotency_key: str | None,
+    trace_id: str | None,
+) -> dict[str, Any]:
+    if not isinstance(payload, dict):
+        raise InvalidArgument(f"payload: an event payload is a JSON object, got {payload!r}")
+    if not event_type or not isinstance(event_type, str):
+        raise InvalidArgument(f"event_type: expected a non-empty string, got {event_type!r}")
+    return {
+        "tenant_id": parse_uuid(tenant_id, "tenant_id"),
+        "event_type": event_type,
+        "payload": _payload_text(payload, "payload"),
+        "idempotency_key": idempotency_key,
+        "trace_id": trace_id,
+    }
+
+
+def fired(row: Mapping[str, Any]) -> FiredJob:
+    return FiredJob(
+        trigger_id=row["trigger_id"],
+        job_id=row["job_id"],
+        created=row["created"],
+        job_type=row["job_type"],
+    )
+
+
+def trigger_params(
+    *,
+    tenant_id: UUID | str,
+    name: str,
+    event_type: str,
+    job_type: str,
+    payload_filter: Mapping[str, Any] | None,
+    payload_defaults: Mapping[str, Any] | None,
+    priority: int,
+    max_attempts: int,
+    enabled: bool,
+) -> dict[str, Any]:
+    validate_job_type(job_type)
+    return {
+        "tenant_id": parse_uuid(tenant_id, "tenant_id"),
+        "name": name,
+        "event_type": event_type,
+        "job_type": job_type,
+        "payload_filter": _payload_text(dict(payload_filter or {}), "payload_filter"),
+        "payload_defaults": _payload_text(dict(payload_defaults or {}), "payload_defaults"),
+        "priority": priority,
+        "max_attempts": max_attempts,
+        "enabled": enabled,
+    }
+
+
+def grant_params(role: str, tenant_id: UUID | str) -> dict[str, Any]:
+    if not role:
+        raise InvalidArgument("role: expected a role name")
+    return {"role": role, "tenant_id": parse_uuid(tenant_id, "tenant_id")}
+
+
+def prune_params(older_than: timedelta, limit: int) -> dict[str, Any]:
+    if older_than < timedelta(0):
+        raise InvalidArgument(f"older_than: expected a non-negative duration, got {older_than}")
+    if limit < 1:
+        raise InvalidArgument(f"limit: expected a positive integer, got {limit}")
+    return {"older_than_seconds": older_than.total_seconds(), "limit": limit}

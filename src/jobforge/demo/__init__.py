@@ -1,0 +1,1 @@
+"""The handlers and scenario `jobforge demo` runs."""

@@ -1,0 +1,1 @@
+"""Canonical JSON and hashing: the same value always gives the same bytes and digest."""

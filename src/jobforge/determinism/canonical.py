@@ -1,0 +1,70 @@
+"""Canonical JSON: one encoding per value, so equal values give byte-identical output.
+
+The encoding: object keys sorted by code point, no insignificant white space, UTF-8
+without escaping non-ASCII characters, integers in decimal, floats in Python's shortest
+round-trip form, and no NaN or Infinity. Only dicts with string keys, lists (and tuples),
+strings, integers, floats, booleans and None are JSON values.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from typing import Any
+
+from jobforge.errors import InvalidArgument
+
+_ENCODER = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+)
+
+
+def canonical_json(value: Any, *, label: str = "value") -> bytes:
+    """The canonical UTF-8 bytes of ``value``; InvalidArgument names the first bad spot."""
+    try:
+        return _ENCODER.encode(value).encode("utf-8")
+    except (TypeError, ValueError) as exc:
+        raise InvalidArgument(_describe_problem(value, label) or f"{label}: {exc}") from exc
+
+
+def canonical_json_text(value: Any, *, label: str = "value") -> str:
+    """:func:`canonical_json` as a ``str``."""
+    return canonical_json(value, label=label).decode("utf-8")
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def canonical_sha256(value: Any, *, label: str = "value") -> str:
+    """SHA-256 (hex) of the canonical JSON of ``value``."""
+    return sha256_hex(canonical_json(value, label=label))
+
+
+def _describe_problem(value: Any, path: str) -> str | None:  # noqa: PLR0911 - a return per JSON type
+    """The path and nature of the first part of ``value`` that is not a JSON value."""
+    if value is None or isinstance(value, bool | int | str):
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return f"{path}: contains a lone surrogate, which UTF-8 cannot encode"
+        return None
+    if isinstance(value, float):
+        return None if math.isfinite(value) else f"{path}: {value} is not allowed in JSON"
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                return f"{path}: object keys must be strings, got {type(key).__name__} {key!r}"
+            problem = _describe_problem(item, f"{path}.{key}")
+            if problem:
+                return problem
+        return None
+    if isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            problem = _describe_problem(item, f"{path}[{index}]")
+            if problem:
+                return problem
+        return None
+    return f"{path}: {type(value).__name__} is not a JSON value"

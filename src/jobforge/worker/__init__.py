@@ -1,0 +1,8 @@
+"""The worker: claim, run, heartbeat, report, shut down cleanly."""
+
+from __future__ import annotations
+
+from jobforge.worker.config import WorkerConfig
+from jobforge.worker.worker import Worker, WorkerReport
+
+__all__ = ["Worker", "WorkerConfig", "WorkerReport"]

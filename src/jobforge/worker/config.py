@@ -1,0 +1,58 @@
+"""Worker settings, with their units in their names."""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from dataclasses import dataclass, field
+
+from jobforge.errors import ConfigurationError
+
+
+def default_worker_id() -> str:
+    """host:pid:random, unique per worker process and readable in lease_owner."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerConfig:
+    """How a worker claims and runs jobs.
+
+    ``lease_seconds`` is how long a claimed job stays ours without a heartbeat; heartbeats
+    run every ``lease_seconds / 3`` so two can be missed before the lease lapses.
+    """
+
+    concurrency: int = 10
+    batch_size: int = 100
+    lease_seconds: float = 30.0
+    poll_interval_seconds: float = 1.0
+    shutdown_grace_seconds: float = 30.0
+    default_timeout_seconds: float | None = None
+    job_types: tuple[str, ...] | None = None
+    burst: bool = False
+    listen: bool = True
+    worker_id: str = field(default_factory=default_worker_id)
+
+    def __post_init__(self) -> None:
+        if self.concurrency < 1:
+            raise ConfigurationError(f"concurrency: expected at least 1, got {self.concurrency}")
+        if not 1 <= self.batch_size <= 10_000:
+            raise ConfigurationError(f"batch_size: expected 1 to 10000, got {self.batch_size}")
+        if self.lease_seconds < 1:
+            raise ConfigurationError(
+                f"lease_seconds: expected at least 1 second, got {self.lease_seconds}"
+            )
+        if self.poll_interval_seconds <= 0:
+            raise ConfigurationError(
+                "poll_interval_seconds: expected a positive number, "
+                f"got {self.poll_interval_seconds}"
+            )
+        if self.shutdown_grace_seconds < 0:
+            raise ConfigurationError(
+                f"shutdown_grace_seconds: expected 0 or more, got {self.shutdown_grace_seconds}"
+            )
+
+    @property
+    def heartbeat_interval_seconds(self) -> float:
+        return self.lease_seconds / 3

@@ -1,0 +1,513 @@
+"""The worker: claims jobs in batches, runs their handlers on threads, reports in batches.
+
+Threads and what each owns:
+- the caller's thread runs the claim loop (one connection), woken by notifications, by
+  freed capacity, or by the poll interval;
+- ``concurrency`` handler threads run handlers (sync ones directly, async ones on the
+  thread's own event loop);
+- the reporter writes outcomes with one complete and one fail statement per batch;
+- the supervisor extends leases (heartbeat) and fails sync handlers past their timeout;
+- the listener waits on LISTEN jobforge_jobs and reconnects when the connection drops.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+import psycopg
+
+from jobforge.db.connection import connect
+from jobforge.db.errors import translate
+from jobforge.db.queries import query
+from jobforge.errors import DatabaseUnavailable, JobForgeError
+from jobforge.handlers import HandlerRegistry, default_registry
+from jobforge.worker.config import WorkerConfig
+from jobforge.worker.execution import ClaimedJob, Failed, JobRunner, Outcome, Succeeded, failure
+from jobforge.worker.listener import Listener
+
+_logger = logging.getLogger("jobforge.worker")
+MAX_REPORT_BATCH = 1_000
+RECONNECT_DELAY_SECONDS = 1.0
+# After a second signal, how long shutdown waits for the reporter to write what it holds.
+IMMEDIATE_JOIN_SECONDS = 5.0
+_STOP = object()
+
+
+@dataclass
+class _Claimed:
+    """A job this worker holds a lease on, from claim until its outcome is handed over."""
+
+    job: ClaimedJob
+    started_at: float | None = None
+    deadline: float | None = None
+
+
+@dataclass
+class WorkerReport:
+    """What a worker did during one run() (counts of outcomes the database accepted)."""
+
+    succeeded: int = 0
+    retried: int = 0
+    dead: int = 0
+    refused: int = 0
+    released: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def finished(self) -> int:
+        return self.succeeded + self.dead
+
+
+class Worker:
+    """Runs the handlers of ``registry`` for jobs claimed from ``database_url``.
+
+    ``run()`` blocks until ``stop()`` is called (from a signal handler or another thread)
+    or, with ``config.burst``, until nothing is runnable and nothing is running.
+    """
+
+    def __init__(
+        self,
+        database_url: str,
+        *,
+        registry: HandlerRegistry | None = None,
+        config: WorkerConfig | None = None,
+    ) -> None:
+        self._database_url = database_url
+        self._registry = registry if registry is not None else default_registry
+        self._config = config if config is not None else WorkerConfig()
+        self._changed = threading.Condition()
+        self._claimed: dict[UUID, _Claimed] = {}
+        self._unreported = 0
+        self._notified = False
+        self._stopping = threading.Event()
+        self._immediate = threading.Event()
+        self._work: queue.SimpleQueue[ClaimedJob | object] = queue.SimpleQueue()
+        self._outcomes: queue.SimpleQueue[Outcome | object] = queue.SimpleQueue()
+        self._report = WorkerReport()
+        self._threads: list[threading.Thread] = []
+
+    @property
+    def worker_id(self) -> str:
+        return self._config.worker_id
+
+    def stop(self, *, immediate: bool = False) -> None:
+        """Stop claiming; let running jobs finish within the grace period (or not, if
+        ``immediate``), then give unfinished jobs back to the queue."""
+        self._stopping.set()
+        if immediate:
+            self._immediate.set()
+        with self._changed:
+            self._changed.notify_all()
+
+    def run(self) -> WorkerReport:
+        _logger.info(
+            "worker started",
+            extra={"worker_id": self.worker_id, "concurrency": self._config.concurrency},
+        )
+        service_threads = [self._start_thread("reporter", self._report_loop)]
+        service_threads.append(self._start_thread("supervisor", self._supervise))
+        if self._config.listen and not self._config.burst:
+            listener = Listener(self._database_url, self._on_notification, self._stopping)
+            service_threads.append(self._start_thread("listener", listener.run))
+        for index in range(self._config.concurrency):
+            self._start_handler_thread(index)
+        try:
+            self._claim_loop()
+        finally:
+            self._shut_down(service_threads)
+        _logger.info("worker stopped", extra={"worker_id": self.worker_id, **vars(self._report)})
+        return self._report
+
+    # -- claiming -------------------------------------------------------------------------
+
+    def _claim_loop(self) -> None:
+        conn: psycopg.Connection[dict[str, Any]] | None = None
+        try:
+            while not self._stopping.is_set():
+                with self._changed:
+                    capacity = self._config.concurrency - len(self._claimed)
+                    idle = not self._claimed and self._unreported == 0
+                    self._notified = False
+                wanted = min(capacity, self._config.batch_size)
+                jobs: list[ClaimedJob] = []
+                if wanted > 0:
+                    try:
+                        conn = conn if conn is not None and not conn.closed else self._connect()
+                        jobs = self._claim(conn, wanted)
+                    except DatabaseUnavailable as exc:
+                        if self._config.burst:
+                            raise
+                        self._log_database_error("claim", exc)
+                        conn = None
+                        self._stopping.wait(RECONNECT_DELAY_SECONDS)
+                        continue
+                    self._dispatch(jobs)
+                if self._config.burst and idle and wanted > 0 and not jobs:
+                    return
+                self._wait_for_work(maybe_more=wanted > 0 and len(jobs) == wanted)
+        finally:
+            if conn is not None:
+                conn.close()
+
+    def _claim(self, conn: psycopg.Connection[dict[str, Any]], limit: int) -> list[ClaimedJob]:
+        params = {
+            "worker_id": self.worker_id,
+            "limit": limit,
+            "lease_seconds": self._config.lease_seconds,
+            "job_types": list(self._config.job_types) if self._config.job_types else None,
+        }
+        try:
+            rows = conn.execute(query("claim_jobs"), params).fetchall()
+        except psycopg.Error as exc:
+            raise translate(exc) from exc
+        return [ClaimedJob.from_row(row) for row in rows]
+
+    def _dispatch(self, jobs: list[ClaimedJob]) -> None:
+        if not jobs:
+            return
+        with self._changed:
+            for job in jobs:
+                self._claimed[job.id] = _Claimed(job=job)
+        for job in jobs:
+            self._work.put(job)
+
+    def _wait_for_work(self, *, maybe_more: bool) -> None:
+        """Sleep until there may be something to claim and room to run it."""
+
+        def ready() -> bool:
+            if self._stopping.is_set():
+                return True
+            has_room = len(self._claimed) < self._config.concurrency
+            if maybe_more:
+                return has_room
+            if self._config.burst:
+                return self._notified or (not self._claimed and self._unreported == 0)
+            return self._notified and has_room
+
+        with self._changed:
+            self._changed.wait_for(ready, timeout=self._config.poll_interval_seconds)
+
+    def _on_notification(self) -> None:
+        with self._changed:
+            self._notified = True
+            self._changed.notify_all()
+
+    # -- running --------------------------------------------------------------------------
+
+    def _start_thread(self, name: str, target: Callable[[], None]) -> threading.Thread:
+        thread = threading.Thread(target=target, name=f"jobforge-{name}", daemon=True)
+        thread.start()
+        self._threads.append(thread)
+        return thread
+
+    def _start_handler_thread(self, index: int) -> None:
+        self._start_thread(f"handler-{index}", self._handler_loop)
+
+    def _handler_loop(self) -> None:
+        runner = JobRunner(self._registry, self.worker_id, self._config.default_timeout_seconds)
+        try:
+            while True:
+                item = self._work.get()
+                if item is _STOP or not isinstance(item, ClaimedJob):
+                    return
+                if self._stopping.is_set():
+                    continue  # not started: given back at shutdown
+                if not self._run_one(runner, item):
+                    return  # timed out and replaced by a fresh thread
+        finally:
+            runner.close()
+
+    def _run_one(self, runner: JobRunner, job: ClaimedJob) -> bool:
+        """Run one job; False when the supervisor gave up on it (this thread must end)."""
+        timeout = runner.timeout_for(job.type)
+        is_sync = job.type in self._registry and not self._registry.get(job.type).is_async
+        with self._changed:
+            entry = self._claimed.get(job.id)
+            if entry is None:
+                return True
+            entry.started_at = time.monotonic()
+            if timeout is not None and is_sync:
+                entry.deadline = entry.started_at + timeout
+                self._changed.notify_all()
+        outcome = runner.run(job)
+        with self._changed:
+            if self._claimed.pop(job.id, None) is None:
+                return False
+            self._unreported += 1
+            self._outcomes.put(outcome)
+            self._changed.notify_all()
+        return True
+
+    # -- reporting ------------------------------------------------------------------------
+
+    def _report_loop(self) -> None:
+        conn: psycopg.Connection[dict[str, Any]] | None = None
+        try:
+            while True:
+                first = self._outcomes.get()
+                if first is _STOP:
+                    return
+                batch = [first]
+                while len(batch) < MAX_REPORT_BATCH:
+                    try:
+                        item = self._outcomes.get_nowait()
+                    except queue.Empty:
+                        break
+                    if item is _STOP:
+                        self._outcomes.put(_STOP)
+                        break
+                    batch.append(item)
+                outcomes = [item for item in batch if isinstance(item, Succeeded | Failed)]
+                conn = self._report_batch(conn, outcomes)
+                with self._changed:
+                    self._unreported -= len(outcomes)
+                    if any(outcome.job.ordering_key for outcome in outcomes):
+                        self._notified = True  # the next job of that key may be runnable now
+                    self._changed.notify_all()
+        finally:
+            if conn is not None:
+                conn.close()
+
+    def _report_batch(
+        self, conn: psycopg.Connection[dict[str, Any]] | None, outcomes: list[Outcome]
+    ) -> psycopg.Connection[dict[str, Any]] | None:
+        """Write outcomes, retrying through connection failures; never drops a batch unless
+        the worker is stopping at once (then the leases lapse and claim rescues the jobs)."""
+        while True:
+            try:
+                conn = conn if conn is not None and not conn.closed else self._connect()
+                self._write_outcomes(conn, outcomes)
+            except DatabaseUnavailable as exc:
+                self._log_database_error("report", exc)
+                conn = None
+                if self._immediate.wait(RECONNECT_DELAY_SECONDS):
+                    return None
+            except JobForgeError as exc:
+                self._report.errors.append(str(exc))
+                _logger.exception("could not record outcomes", extra={"worker_id": self.worker_id})
+                return conn
+            else:
+                return conn
+
+    def _write_outcomes(
+        self, conn: psycopg.Connection[dict[str, Any]], outcomes: list[Outcome]
+    ) -> None:
+        successes = [outcome for outcome in outcomes if isinstance(outcome, Succeeded)]
+        failures = [outcome for outcome in outcomes if isinstance(outcome, Failed)]
+        try:
+            if successes:
+                self._write_successes(conn, successes)
+            if failures:
+                self._write_failures(conn, failures)
+        except psycopg.OperationalError as exc:
+            raise DatabaseUnavailable(str(exc)) from exc
+        except psycopg.Error as exc:
+            raise translate(exc) from exc
+
+    def _write_successes(
+        self, conn: psycopg.Connection[dict[str, Any]], successes: list[Succeeded]
+    ) -> None:
+        # The output is already canonical JSON text: embed it rather than parse it again.
+        documents = ",".join(
+            f'{{"job_id":"{s.job.id}","attempt":{s.job.attempt},'
+            f'"input_sha256":"{s.input_sha256}","artifact_sha256":"{s.artifact_sha256}",'
+            f'"output":{s.output_json}}}'
+            for s in successes
+        )
+        params = {"worker_id": self.worker_id, "results": f"[{documents}]"}
+        rows = conn.execute(query("complete_jobs"), params).fetchall()
+        accepted = {row["job_id"] for row in rows if row["accepted"]}
+        for success in successes:
+            if success.job.id in accepted:
+                self._report.succeeded += 1
+                _logger.info("job succeeded", extra=success.job.log_fields(self.worker_id))
+            else:
+                self._refused(success.job)
+
+    def _write_failures(
+        self, conn: psycopg.Connection[dict[str, Any]], failures: list[Failed]
+    ) -> None:
+        documents = [
+            {
+                "job_id": str(f.job.id),
+                "attempt": f.job.attempt,
+                "error": f.error,
+                "retryable": f.retryable,
+                "input_sha256": f.input_sha256,
+            }
+            for f in failures
+        ]
+        params = {"worker_id": self.worker_id, "failures": json.dumps(documents)}
+        rows = {row["job_id"]: row for row in conn.execute(query("fail_jobs"), params)}
+        for failed in failures:
+            row = rows.get(failed.job.id)
+            fields = failed.job.log_fields(self.worker_id)
+            if row is None or not row["accepted"]:
+                self._refused(failed.job)
+            elif row["state"] == "dead":
+                self._report.dead += 1
+                _logger.error(
+                    "job dead: %s",
+                    failed.error.get("message"),
+                    extra={**fields, "error": failed.error},
+                )
+            else:
+                self._report.retried += 1
+                _logger.warning(
+                    "job failed, retry at %s: %s",
+                    row["run_at"].isoformat(),
+                    failed.error.get("message"),
+                    extra={**fields, "error": failed.error},
+                )
+
+    def _refused(self, job: ClaimedJob) -> None:
+        self._report.refused += 1
+        _logger.warning(
+            "result refused: the lease was lost (rescued, canceled or claimed by a newer attempt)",
+            extra=job.log_fields(self.worker_id),
+        )
+
+    # -- supervising ----------------------------------------------------------------------
+
+    def _supervise(self) -> None:
+        conn: psycopg.Connection[dict[str, Any]] | None = None
+        next_heartbeat = time.monotonic() + self._config.heartbeat_interval_seconds
+        try:
+            while not self._immediate.is_set():
+                now = time.monotonic()
+                self._expire_timed_out(now)
+                if now >= next_heartbeat:
+                    conn = self._heartbeat(conn)
+                    next_heartbeat = now + self._config.heartbeat_interval_seconds
+                with self._changed:
+                    deadlines = [e.deadline for e in self._claimed.values() if e.deadline]
+                    wake_at = min([next_heartbeat, *deadlines])
+                    if self._stopping.is_set() and not self._claimed:
+                        return
+                    self._changed.wait(timeout=max(0.0, wake_at - time.monotonic()))
+        finally:
+            if conn is not None:
+                conn.close()
+
+    def _expire_timed_out(self, now: float) -> None:
+        expired: list[_Claimed] = []
+        with self._changed:
+            for entry in list(self._claimed.values()):
+                if entry.deadline is not None and entry.deadline <= now:
+                    del self._claimed[entry.job.id]
+                    expired.append(entry)
+                    self._unreported += 1
+            for entry in expired:
+                started = entry.started_at or now
+                self._outcomes.put(
+                    failure(
+                        entry.job,
+                        "timeout",
+                        f"handler exceeded its timeout of {entry.deadline - started:.3f} s"
+                        if entry.deadline is not None
+                        else "handler exceeded its timeout",
+                        retryable=True,
+                    )
+                )
+            self._changed.notify_all()
+        for index, _ in enumerate(expired):
+            # A sync handler cannot be interrupted: its thread is abandoned (its result will
+            # be ignored) and a fresh thread keeps the worker at full concurrency.
+            self._start_handler_thread(len(self._threads) + index)
+
+    def _heartbeat(
+        self, conn: psycopg.Connection[dict[str, Any]] | None
+    ) -> psycopg.Connection[dict[str, Any]] | None:
+        with self._changed:
+            job_ids = list(self._claimed)
+        if not job_ids:
+            return conn
+        try:
+            conn = conn if conn is not None and not conn.closed else self._connect()
+            rows = conn.execute(
+                query("heartbeat"),
+                {
+                    "worker_id": self.worker_id,
+                    "job_ids": job_ids,
+                    "lease_seconds": self._config.lease_seconds,
+                },
+            ).fetchall()
+        except (DatabaseUnavailable, psycopg.Error) as exc:
+            self._log_database_error("heartbeat", exc)
+            return None
+        held = {row["job_id"] for row in rows}
+        for job_id in job_ids:
+            if job_id not in held:
+                with self._changed:
+                    entry = self._claimed.get(job_id)
+                if entry is not None:
+                    _logger.warning(
+                        "lease lost while the job runs; its result will be refused",
+                        extra=entry.job.log_fields(self.worker_id),
+                    )
+        return conn
+
+    # -- shutting down --------------------------------------------------------------------
+
+    def _shut_down(self, service_threads: list[threading.Thread]) -> None:
+        self._stopping.set()
+        self._release(started=False)
+        grace_ends = time.monotonic() + self._config.shutdown_grace_seconds
+        with self._changed:
+            self._changed.wait_for(
+                lambda: not self._claimed or self._immediate.is_set(),
+                timeout=max(0.0, grace_ends - time.monotonic()),
+            )
+        self._release(started=True)
+        for _ in range(len(self._threads)):
+            self._work.put(_STOP)
+        self._outcomes.put(_STOP)
+        with self._changed:
+            self._changed.notify_all()
+        for thread in service_threads:
+            thread.join(timeout=None if not self._immediate.is_set() else IMMEDIATE_JOIN_SECONDS)
+
+    def _release(self, *, started: bool) -> None:
+        """Give back claimed jobs: those not started yet, or (after the grace period) all."""
+        with self._changed:
+            entries = [e for e in self._claimed.values() if started or e.started_at is None]
+            for entry in entries:
+                del self._claimed[entry.job.id]
+            self._changed.notify_all()
+        if not entries:
+            return
+        documents = [{"job_id": str(e.job.id), "attempt": e.job.attempt} for e in entries]
+        try:
+            with self._connect() as conn:
+                rows = conn.execute(
+                    query("release_jobs"),
+                    {"worker_id": self.worker_id, "jobs": json.dumps(documents)},
+                ).fetchall()
+        except (DatabaseUnavailable, psycopg.Error) as exc:
+            self._log_database_error("release", exc)
+            return  # the leases lapse and claim rescues the jobs
+        self._report.released += len(rows)
+        for entry in entries:
+            _logger.warning(
+                "job given back to the queue"
+                + (" unfinished after the grace period" if entry.started_at else ""),
+                extra=entry.job.log_fields(self.worker_id),
+            )
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def _connect(self) -> psycopg.Connection[dict[str, Any]]:
+        return connect(self._database_url)
+
+    def _log_database_error(self, operation: str, exc: BaseException) -> None:
+        _logger.error(
+            "database error during %s: %s", operation, exc, extra={"worker_id": self.worker_id}
+        )

@@ -282,30 +282,36 @@ CREATE FUNCTION jobforge_enqueue_jobs(p_jobs jsonb)
 RETURNS TABLE (job_index integer, job_id uuid, created boolean, state jobforge_job_state, trace_id text)
 LANGUAGE plpgsql AS $$
 DECLARE
-    v_count    integer;
-    v_ids      uuid[];
-    v_conflict record;
+    v_ids        uuid[];
+    v_keyed      boolean;
+    v_runnable   boolean;
+    v_conflict   record;
+    -- Job ids are version 7 UUIDs (RFC 9562): 48 bits of Unix milliseconds, then random
+    -- bits. Ids that grow with time keep primary-key inserts at the right edge of the
+    -- index instead of on random pages, which matters once the table holds millions.
+    v_time_prefix bytea := substring(
+        int8send(floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint) FROM 3);
 BEGIN
     IF p_jobs IS NULL OR jsonb_typeof(p_jobs) <> 'array' THEN
         RAISE EXCEPTION 'jobs must be a JSON array of job objects' USING ERRCODE = 'JF005';
     END IF;
-    v_count := jsonb_array_length(p_jobs);
-    IF v_count = 0 THEN
+    IF jsonb_array_length(p_jobs) = 0 THEN
         RETURN;
     END IF;
-    IF EXISTS (
-        SELECT 1 FROM jsonb_array_elements(p_jobs) e(doc)
-        WHERE jsonb_typeof(e.doc) <> 'object'
-           OR NOT (e.doc ? 'tenant_id' AND e.doc ? 'type' AND e.doc ? 'payload')
-    ) THEN
-        RAISE EXCEPTION 'every job needs tenant_id, type and payload' USING ERRCODE = 'JF005';
+    IF row_security_active('jobforge_jobs') THEN
+        PERFORM jobforge_assert_tenants(ARRAY(
+            SELECT DISTINCT (e.doc ->> 'tenant_id')::uuid FROM jsonb_array_elements(p_jobs) e(doc)));
     END IF;
 
-    PERFORM jobforge_assert_tenants(
-        ARRAY(SELECT DISTINCT (e.doc ->> 'tenant_id')::uuid FROM jsonb_array_elements(p_jobs) e(doc))
-    );
-
-    v_ids := ARRAY(SELECT gen_random_uuid() FROM generate_series(1, v_count));
+    -- One pass: an id per job, whether any job has an idempotency key, whether any job is
+    -- runnable now (then workers are notified).
+    SELECT array_agg(encode(set_bit(set_bit(
+               overlay(uuid_send(gen_random_uuid()) PLACING v_time_prefix FROM 1 FOR 6),
+               52, 1), 53, 1), 'hex')::uuid ORDER BY e.ord),
+           bool_or(e.doc ? 'idempotency_key'),
+           bool_or(NOT (e.doc ? 'run_at') OR (e.doc ->> 'run_at')::timestamptz <= now())
+    INTO v_ids, v_keyed, v_runnable
+    FROM jsonb_array_elements(p_jobs) WITH ORDINALITY AS e(doc, ord);
 
     INSERT INTO jobforge_jobs AS j (
         id, tenant_id, type, payload, idempotency_key, priority, run_at, max_attempts,
@@ -324,6 +330,19 @@ BEGIN
     ORDER BY e.ord
     ON CONFLICT (tenant_id, type, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING;
 
+    IF v_runnable THEN
+        PERFORM pg_notify('jobforge_jobs', '');
+    END IF;
+
+    IF NOT v_keyed THEN
+        RETURN QUERY
+        SELECT (e.ord - 1)::integer, v_ids[e.ord], true, 'queued'::jobforge_job_state,
+               coalesce(e.doc ->> 'trace_id', replace(v_ids[e.ord]::text, '-', ''))
+        FROM jsonb_array_elements(p_jobs) WITH ORDINALITY AS e(doc, ord)
+        ORDER BY e.ord;
+        RETURN;
+    END IF;
+
     -- Keyed jobs that were not inserted already exist (perhaps inserted a moment ago by a
     -- concurrent client: this statement's fresh snapshot sees it). Their payload must match.
     SELECT e.ord - 1 AS job_index, j.id, e.doc ->> 'idempotency_key' AS idempotency_key
@@ -333,7 +352,7 @@ BEGIN
       ON j.tenant_id = (e.doc ->> 'tenant_id')::uuid
      AND j.type = e.doc ->> 'type'
      AND j.idempotency_key = e.doc ->> 'idempotency_key'
-    WHERE e.doc ->> 'idempotency_key' IS NOT NULL
+    WHERE e.doc ? 'idempotency_key'
       AND j.payload IS DISTINCT FROM e.doc -> 'payload'
     LIMIT 1;
     IF FOUND THEN
@@ -341,13 +360,6 @@ BEGIN
             v_conflict.idempotency_key, v_conflict.id
             USING ERRCODE = 'JF001',
                   DETAIL = format('job_index=%s job_id=%s', v_conflict.job_index, v_conflict.id);
-    END IF;
-
-    IF EXISTS (
-        SELECT 1 FROM jsonb_array_elements(p_jobs) e(doc)
-        WHERE coalesce((e.doc ->> 'run_at')::timestamptz, now()) <= now()
-    ) THEN
-        PERFORM pg_notify('jobforge_jobs', '');
     END IF;
 
     RETURN QUERY
@@ -358,7 +370,7 @@ BEGIN
            coalesce(j.trace_id, e.doc ->> 'trace_id', replace(v_ids[e.ord]::text, '-', ''))
     FROM jsonb_array_elements(p_jobs) WITH ORDINALITY AS e(doc, ord)
     LEFT JOIN jobforge_jobs j
-      ON e.doc ->> 'idempotency_key' IS NOT NULL
+      ON e.doc ? 'idempotency_key'
      AND j.tenant_id = (e.doc ->> 'tenant_id')::uuid
      AND j.type = e.doc ->> 'type'
      AND j.idempotency_key = e.doc ->> 'idempotency_key'
@@ -449,7 +461,12 @@ CREATE FUNCTION jobforge_claim_jobs(
     p_job_types text[] DEFAULT NULL
 )
 RETURNS SETOF jobforge_jobs
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+-- Claim must walk jobforge_jobs_runnable_idx in order and stop after p_limit rows. Row
+-- estimates for a queue table are always stale, and a plan that sorts every runnable
+-- job would make each claim O(queue length); forbidding sorts keeps the index walk.
+SET enable_sort = off
+AS $$
 BEGIN
     IF p_worker_id IS NULL OR length(p_worker_id) = 0 THEN
         RAISE EXCEPTION 'worker_id must not be empty' USING ERRCODE = 'JF005';
@@ -512,13 +529,13 @@ $$;
 -- Records successful attempts. p_results is a JSON array of objects with job_id, attempt,
 -- output and optionally started_at, input_snapshot, decision_trace, output_artifact,
 -- input_sha256, artifact_sha256. A result is accepted only while the job is running
--- under p_worker_id with that attempt number; otherwise accepted is false and nothing
--- is written (the lease was lost and a newer attempt owns the job).
+-- under p_worker_id with that attempt number; otherwise nothing is written for it (the
+-- lease was lost and a newer attempt owns the job). Returns the ids of accepted results.
 CREATE FUNCTION jobforge_complete_jobs(p_worker_id text, p_results jsonb)
-RETURNS TABLE (job_id uuid, accepted boolean)
+RETURNS SETOF uuid
 LANGUAGE sql AS $$
     WITH input AS (
-        SELECT DISTINCT ON (r.job_id) r.*, e.doc -> 'output' AS output,
+        SELECT r.*, e.doc -> 'output' AS output,
                e.doc -> 'input_snapshot' AS input_snapshot,
                e.doc -> 'decision_trace' AS decision_trace,
                e.doc -> 'output_artifact' AS output_artifact
@@ -526,9 +543,10 @@ LANGUAGE sql AS $$
              LATERAL jsonb_to_record(e.doc) AS r(
                  job_id uuid, attempt integer, started_at timestamptz,
                  input_sha256 text, artifact_sha256 text)
-        ORDER BY r.job_id
     ),
     done AS (
+        -- RETURNING carries the input columns along, so no join between CTEs is needed
+        -- (the planner cannot estimate their sizes and would pick a nested loop).
         UPDATE jobforge_jobs j
         SET state = 'succeeded',
             finished_at = now(),
@@ -541,21 +559,20 @@ LANGUAGE sql AS $$
           AND j.state = 'running'
           AND j.attempts = i.attempt
           AND j.lease_owner = p_worker_id
-        RETURNING j.id, j.tenant_id, j.type, j.trace_id, j.started_at, j.attempts
-    ),
-    recorded AS (
-        INSERT INTO jobforge_job_results (
-            job_id, attempt, tenant_id, type, outcome, output, worker_id, trace_id,
-            started_at, input_snapshot, decision_trace, output_artifact,
-            input_sha256, artifact_sha256)
-        SELECT d.id, d.attempts, d.tenant_id, d.type, 'succeeded', i.output, p_worker_id,
-               d.trace_id, coalesce(i.started_at, d.started_at), i.input_snapshot,
-               i.decision_trace, i.output_artifact, i.input_sha256, i.artifact_sha256
-        FROM done d JOIN input i ON i.job_id = d.id
-        RETURNING job_id
+        RETURNING j.id, j.tenant_id, j.type, j.trace_id, j.attempts,
+                  coalesce(i.started_at, j.started_at) AS started_at, i.output,
+                  i.input_snapshot, i.decision_trace, i.output_artifact, i.input_sha256,
+                  i.artifact_sha256
     )
-    SELECT i.job_id, r.job_id IS NOT NULL
-    FROM input i LEFT JOIN recorded r ON r.job_id = i.job_id
+    INSERT INTO jobforge_job_results (
+        job_id, attempt, tenant_id, type, outcome, output, worker_id, trace_id,
+        started_at, input_snapshot, decision_trace, output_artifact,
+        input_sha256, artifact_sha256)
+    SELECT d.id, d.attempts, d.tenant_id, d.type, 'succeeded', d.output, p_worker_id,
+           d.trace_id, d.started_at, d.input_snapshot, d.decision_trace, d.output_artifact,
+           d.input_sha256, d.artifact_sha256
+    FROM done d
+    RETURNING job_id
 $$;
 
 -- Records failed attempts. p_failures is a JSON array of objects with job_id, attempt,
@@ -563,12 +580,12 @@ $$;
 -- retryable (default true), retry_in_seconds (overrides the backoff schedule), started_at
 -- and the determinism records. A retryable failure before the last attempt moves the job
 -- to awaiting_retry at now() + backoff; otherwise the job is dead (dead-lettered), its
--- last error kept.
+-- last error kept. Returns the accepted failures with the job's new state and run_at.
 CREATE FUNCTION jobforge_fail_jobs(p_worker_id text, p_failures jsonb)
-RETURNS TABLE (job_id uuid, accepted boolean, state jobforge_job_state, run_at timestamptz)
+RETURNS TABLE (job_id uuid, state jobforge_job_state, run_at timestamptz)
 LANGUAGE sql AS $$
     WITH input AS (
-        SELECT DISTINCT ON (r.job_id) r.*, e.doc -> 'error' AS error,
+        SELECT r.*, e.doc -> 'error' AS error,
                e.doc -> 'input_snapshot' AS input_snapshot,
                e.doc -> 'decision_trace' AS decision_trace,
                coalesce((e.doc ->> 'retryable')::boolean, true) AS retryable
@@ -576,7 +593,6 @@ LANGUAGE sql AS $$
              LATERAL jsonb_to_record(e.doc) AS r(
                  job_id uuid, attempt integer, retry_in_seconds double precision,
                  started_at timestamptz, input_sha256 text)
-        ORDER BY r.job_id
     ),
     failed AS (
         UPDATE jobforge_jobs j
@@ -599,8 +615,9 @@ LANGUAGE sql AS $$
           AND j.state = 'running'
           AND j.attempts = i.attempt
           AND j.lease_owner = p_worker_id
-        RETURNING j.id, j.tenant_id, j.type, j.trace_id, j.started_at, j.attempts, j.state,
-                  j.run_at
+        RETURNING j.id, j.tenant_id, j.type, j.trace_id, j.attempts, j.state, j.run_at,
+                  coalesce(i.started_at, j.started_at) AS started_at, i.error,
+                  i.input_snapshot, i.decision_trace, i.input_sha256
     ),
     recorded AS (
         INSERT INTO jobforge_job_results (
@@ -608,15 +625,11 @@ LANGUAGE sql AS $$
             started_at, input_snapshot, decision_trace, input_sha256)
         SELECT f.id, f.attempts, f.tenant_id, f.type,
                CASE WHEN f.state = 'dead' THEN 'dead' ELSE 'failed' END,
-               i.error, p_worker_id, f.trace_id, coalesce(i.started_at, f.started_at),
-               i.input_snapshot, i.decision_trace, i.input_sha256
-        FROM failed f JOIN input i ON i.job_id = f.id
-        RETURNING job_id
+               f.error, p_worker_id, f.trace_id, f.started_at,
+               f.input_snapshot, f.decision_trace, f.input_sha256
+        FROM failed f
     )
-    SELECT i.job_id, r.job_id IS NOT NULL, f.state, f.run_at
-    FROM input i
-    LEFT JOIN recorded r ON r.job_id = i.job_id
-    LEFT JOIN failed f ON f.id = i.job_id
+    SELECT f.id, f.state, f.run_at FROM failed f
 $$;
 
 -- Gives jobs back without counting the attempt: used by a worker that stops before it
@@ -647,8 +660,9 @@ CREATE FUNCTION jobforge_complete_job(
 ) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
-    IF NOT (SELECT c.accepted FROM jobforge_complete_jobs(p_worker_id, jsonb_build_array(
-            jsonb_build_object('job_id', p_job_id, 'attempt', p_attempt, 'output', p_output))) c) THEN
+    PERFORM FROM jobforge_complete_jobs(p_worker_id, jsonb_build_array(
+        jsonb_build_object('job_id', p_job_id, 'attempt', p_attempt, 'output', p_output)));
+    IF NOT FOUND THEN
         RAISE EXCEPTION 'job % attempt % is not running under worker %: its lease was lost',
             p_job_id, p_attempt, p_worker_id USING ERRCODE = 'JF002';
     END IF;
@@ -666,7 +680,7 @@ BEGIN
     SELECT * INTO v_result FROM jobforge_fail_jobs(p_worker_id, jsonb_build_array(
         jsonb_build_object('job_id', p_job_id, 'attempt', p_attempt, 'error', p_error,
                            'retryable', p_retryable)));
-    IF NOT v_result.accepted THEN
+    IF NOT FOUND THEN
         RAISE EXCEPTION 'job % attempt % is not running under worker %: its lease was lost',
             p_job_id, p_attempt, p_worker_id USING ERRCODE = 'JF002';
     END IF;

@@ -40,6 +40,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     defaults = WorkerConfig(worker_id="-")
     parser.add_argument("--concurrency", type=int, default=defaults.concurrency)
     parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
+    parser.add_argument(
+        "--prefetch", type=int, default=None,
+        help="jobs claimed ahead of free handler threads (default: 4 x concurrency)",
+    )  # fmt: skip
     parser.add_argument("--lease-seconds", type=float, default=defaults.lease_seconds)
     parser.add_argument(
         "--poll-interval", type=float, default=defaults.poll_interval_seconds, metavar="SECONDS"
@@ -79,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
     options = {
         "concurrency": args.concurrency,
         "batch_size": args.batch_size,
+        "prefetch": args.prefetch,
         "lease_seconds": args.lease_seconds,
         "poll_interval_seconds": args.poll_interval,
         "shutdown_grace_seconds": args.grace_seconds,

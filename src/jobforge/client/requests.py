@@ -44,33 +44,86 @@ def _aware(value: datetime | None, field: str) -> str | None:
     return value.isoformat()
 
 
-def _job_document(spec: JobSpec, label: str) -> str:
-    """One job as a JSON object text, with its payload embedded verbatim."""
-    tenant_id = parse_uuid(spec.tenant_id, f"{label}.tenant_id")
-    validate_job_type(spec.type)
-    if not isinstance(spec.max_attempts, int) or not 1 <= spec.max_attempts <= 1000:
-        raise InvalidArgument(
-            f"{label}.max_attempts: expected an integer from 1 to 1000, got {spec.max_attempts!r}"
-        )
-    if not isinstance(spec.priority, int) or not -32768 <= spec.priority <= 32767:
-        raise InvalidArgument(
-            f"{label}.priority: expected an integer from -32768 to 32767, got {spec.priority!r}"
-        )
-    fields: dict[str, Any] = {
-        "tenant_id": str(tenant_id),
-        "type": spec.type,
-        "idempotency_key": spec.idempotency_key,
-        "priority": spec.priority,
-        "run_at": _aware(spec.run_at, f"{label}.run_at"),
-        "max_attempts": spec.max_attempts,
-        "ordering_key": spec.ordering_key,
-        "trace_id": spec.trace_id,
-        "backoff_base_seconds": spec.backoff_base_seconds,
-        "backoff_cap_seconds": spec.backoff_cap_seconds,
-    }
-    present = {key: value for key, value in fields.items() if value is not None}
-    head = json.dumps(present, separators=(",", ":"), ensure_ascii=False)
-    return f'{head[:-1]},"payload":{_payload_text(spec.payload, f"{label}.payload")}}}'
+class _JobDocuments:
+    """Builds the JSON array ``jobforge_enqueue_jobs`` takes, checking each job's fields.
+
+    Tenant ids and job types repeat across a batch, so each distinct value is checked once;
+    the whole batch is encoded by one call into the C JSON encoder.
+    """
+
+    _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+    def __init__(self) -> None:
+        self._tenant_ids: dict[UUID | str, str] = {}
+        self._job_types: set[str] = set()
+        self._documents: list[dict[str, Any]] = []
+        self._labels: list[str] = []
+
+    def add(self, spec: JobSpec, label: str) -> None:
+        tenant_id = self._tenant_ids.get(spec.tenant_id)
+        if tenant_id is None:
+            tenant_id = str(parse_uuid(spec.tenant_id, f"{label}.tenant_id"))
+            self._tenant_ids[spec.tenant_id] = tenant_id
+        if spec.type not in self._job_types:
+            validate_job_type(spec.type)
+            self._job_types.add(spec.type)
+        document: dict[str, Any] = {
+            "tenant_id": tenant_id,
+            "type": spec.type,
+            "payload": spec.payload,
+        }
+        if spec.max_attempts != DEFAULT_MAX_ATTEMPTS:
+            if not isinstance(spec.max_attempts, int) or not 1 <= spec.max_attempts <= 1000:
+                raise InvalidArgument(
+                    f"{label}.max_attempts: expected an integer from 1 to 1000, "
+                    f"got {spec.max_attempts!r}"
+                )
+            document["max_attempts"] = spec.max_attempts
+        if spec.priority != 0:
+            if not isinstance(spec.priority, int) or not -32768 <= spec.priority <= 32767:
+                raise InvalidArgument(
+                    f"{label}.priority: expected an integer from -32768 to 32767, "
+                    f"got {spec.priority!r}"
+                )
+            document["priority"] = spec.priority
+        if spec.run_at is not None:
+            document["run_at"] = _aware(spec.run_at, f"{label}.run_at")
+        for name in _OPTIONAL_FIELDS:
+            value = getattr(spec, name)
+            if value is not None:
+                document[name] = value
+        self._documents.append(document)
+        self._labels.append(label)
+
+    def __len__(self) -> int:
+        return len(self._documents)
+
+    def encode(self) -> str:
+        try:
+            text = self._ENCODER.encode(self._documents)
+            text.encode("utf-8")
+        except (TypeError, ValueError) as exc:
+            self._raise_for_bad_payload()
+            raise InvalidArgument(f"jobs: not JSON-encodable: {exc}") from exc
+        if len(text) > MAX_PAYLOAD_BYTES:  # only then can one payload be over the limit
+            for document, label in zip(self._documents, self._labels, strict=True):
+                _payload_text(document["payload"], f"{label}.payload")
+        return text
+
+    def _raise_for_bad_payload(self) -> None:
+        for document, label in zip(self._documents, self._labels, strict=True):
+            for name, value in document.items():
+                canonical_json(value, label=f"{label}.{name}")
+
+
+DEFAULT_MAX_ATTEMPTS = 5
+_OPTIONAL_FIELDS = (
+    "idempotency_key",
+    "ordering_key",
+    "trace_id",
+    "backoff_base_seconds",
+    "backoff_cap_seconds",
+)
 
 
 def as_spec(job: JobSpec | Mapping[str, Any], index: int) -> JobSpec:
@@ -83,14 +136,18 @@ def as_spec(job: JobSpec | Mapping[str, Any], index: int) -> JobSpec:
 
 
 def enqueue_params(spec: JobSpec) -> dict[str, str]:
-    return {"jobs": f"[{_job_document(spec, 'job')}]"}
+    documents = _JobDocuments()
+    documents.add(spec, "job")
+    return {"jobs": documents.encode()}
 
 
 def enqueue_many_params(jobs: Iterable[JobSpec | Mapping[str, Any]]) -> dict[str, str]:
-    documents = [_job_document(as_spec(job, i), f"jobs[{i}]") for i, job in enumerate(jobs)]
-    if len(documents) > MAX_BATCH_SIZE:
-        raise InvalidArgument(f"jobs: at most {MAX_BATCH_SIZE} per call, got {len(documents)}")
-    return {"jobs": "[" + ",".join(documents) + "]"}
+    documents = _JobDocuments()
+    for index, job in enumerate(jobs):
+        if index >= MAX_BATCH_SIZE:
+            raise InvalidArgument(f"jobs: at most {MAX_BATCH_SIZE} per call")
+        documents.add(as_spec(job, index), f"jobs[{index}]")
+    return {"jobs": documents.encode()}
 
 
 def enqueued(row: Mapping[str, Any]) -> EnqueuedJob:

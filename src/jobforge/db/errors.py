@@ -48,7 +48,7 @@ _CONSTRAINT_MESSAGES: dict[str, str] = {
 _INVALID_INPUT_CLASSES = ("22",)  # data exceptions: bad uuid, bad timestamp, bad JSON, ...
 
 
-def translate(exc: psycopg.Error) -> JobForgeError:
+def translate(exc: psycopg.Error) -> JobForgeError:  # noqa: PLR0911 - one return per class
     """The JobForge error a caller should see for ``exc``."""
     diag = exc.diag
     sqlstate = exc.sqlstate or ""
@@ -58,6 +58,8 @@ def translate(exc: psycopg.Error) -> JobForgeError:
     if isinstance(exc, pg_errors.CheckViolation):
         constraint = diag.constraint_name or ""
         return InvalidArgument(_CONSTRAINT_MESSAGES.get(constraint, message))
+    if isinstance(exc, pg_errors.NotNullViolation):
+        return InvalidArgument(f"{diag.column_name or 'a field'}: required, got null")
     if isinstance(exc, pg_errors.InsufficientPrivilege):
         return TenantAccessDenied(message)
     if sqlstate.startswith(_INVALID_INPUT_CLASSES):

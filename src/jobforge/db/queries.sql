@@ -68,12 +68,12 @@ SELECT job_id FROM jobforge_heartbeat(%(worker_id)s, %(job_ids)s::uuid[], %(leas
     AS h(job_id);
 
 -- complete_jobs --
--- Record successful attempts in one statement; returns which were accepted.
-SELECT job_id, accepted FROM jobforge_complete_jobs(%(worker_id)s, %(results)s::jsonb);
+-- Record successful attempts in one statement; returns the ids of those accepted.
+SELECT job_id FROM jobforge_complete_jobs(%(worker_id)s, %(results)s::jsonb) AS c(job_id);
 
 -- fail_jobs --
--- Record failed attempts in one statement; returns which were accepted and the new state.
-SELECT job_id, accepted, state::text AS state, run_at
+-- Record failed attempts in one statement; returns those accepted with their new state.
+SELECT job_id, state::text AS state, run_at
 FROM jobforge_fail_jobs(%(worker_id)s, %(failures)s::jsonb);
 
 -- listen_jobs --

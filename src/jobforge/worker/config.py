@@ -25,6 +25,7 @@ class WorkerConfig:
 
     concurrency: int = 10
     batch_size: int = 100
+    prefetch: int | None = None
     lease_seconds: float = 30.0
     poll_interval_seconds: float = 1.0
     shutdown_grace_seconds: float = 30.0
@@ -37,6 +38,8 @@ class WorkerConfig:
     def __post_init__(self) -> None:
         if self.concurrency < 1:
             raise ConfigurationError(f"concurrency: expected at least 1, got {self.concurrency}")
+        if self.prefetch is not None and self.prefetch < 0:
+            raise ConfigurationError(f"prefetch: expected 0 or more, got {self.prefetch}")
         if not 1 <= self.batch_size <= 10_000:
             raise ConfigurationError(f"batch_size: expected 1 to 10000, got {self.batch_size}")
         if self.lease_seconds < 1:
@@ -52,6 +55,17 @@ class WorkerConfig:
             raise ConfigurationError(
                 f"shutdown_grace_seconds: expected 0 or more, got {self.shutdown_grace_seconds}"
             )
+
+    @property
+    def held_jobs_limit(self) -> int:
+        """Jobs held at once: running plus claimed ahead (``prefetch``, default concurrency).
+
+        Claiming ahead lets claims come in batches; it is bounded so one worker does not
+        hoard jobs that other workers could run. The default, four jobs ahead per handler
+        thread, is Celery's; use 0 for long jobs.
+        """
+        prefetch = 4 * self.concurrency if self.prefetch is None else self.prefetch
+        return self.concurrency + prefetch
 
     @property
     def heartbeat_interval_seconds(self) -> float:

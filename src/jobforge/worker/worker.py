@@ -83,8 +83,10 @@ class Worker:
         self._database_url = database_url
         self._registry = registry if registry is not None else default_registry
         self._config = config if config is not None else WorkerConfig()
+        # Guards the fields below; notified when capacity frees or work may have arrived.
         self._changed = threading.Condition()
         self._claimed: dict[UUID, _Claimed] = {}
+        self._waiting_to_start = 0
         self._unreported = 0
         self._notified = False
         self._stopping = threading.Event()
@@ -93,6 +95,8 @@ class Worker:
         self._outcomes: queue.SimpleQueue[Outcome | object] = queue.SimpleQueue()
         self._report = WorkerReport()
         self._threads: list[threading.Thread] = []
+        # Wakes the supervisor early: a new handler deadline, or shutdown.
+        self._supervisor_wake = threading.Event()
 
     @property
     def worker_id(self) -> str:
@@ -104,6 +108,7 @@ class Worker:
         self._stopping.set()
         if immediate:
             self._immediate.set()
+        self._supervisor_wake.set()
         with self._changed:
             self._changed.notify_all()
 
@@ -133,7 +138,7 @@ class Worker:
         try:
             while not self._stopping.is_set():
                 with self._changed:
-                    capacity = self._config.concurrency - len(self._claimed)
+                    capacity = self._config.held_jobs_limit - len(self._claimed)
                     idle = not self._claimed and self._unreported == 0
                     self._notified = False
                 wanted = min(capacity, self._config.batch_size)
@@ -176,18 +181,24 @@ class Worker:
         with self._changed:
             for job in jobs:
                 self._claimed[job.id] = _Claimed(job=job)
+            self._waiting_to_start += len(jobs)
         for job in jobs:
             self._work.put(job)
 
     def _wait_for_work(self, *, maybe_more: bool) -> None:
         """Sleep until there may be something to claim and room to run it."""
 
+        limit = self._config.held_jobs_limit
+        refill_at = max(1, min(self._config.batch_size, limit) // 2)
+
         def ready() -> bool:
             if self._stopping.is_set():
                 return True
-            has_room = len(self._claimed) < self._config.concurrency
+            room = limit - len(self._claimed)
+            has_room = room > 0
             if maybe_more:
-                return has_room
+                # Claim again once half a batch fits, or sooner if handlers would go idle.
+                return room >= refill_at or (has_room and self._waiting_to_start == 0)
             if self._config.burst:
                 return self._notified or (not self._claimed and self._unreported == 0)
             return self._notified and has_room
@@ -233,10 +244,13 @@ class Worker:
             entry = self._claimed.get(job.id)
             if entry is None:
                 return True
+            self._waiting_to_start -= 1
             entry.started_at = time.monotonic()
             if timeout is not None and is_sync:
                 entry.deadline = entry.started_at + timeout
-                self._changed.notify_all()
+                self._supervisor_wake.set()
+            if self._waiting_to_start == 0:
+                self._changed.notify_all()  # the claim loop refills before handlers idle
         outcome = runner.run(job)
         with self._changed:
             if self._claimed.pop(job.id, None) is None:
@@ -324,7 +338,7 @@ class Worker:
         )
         params = {"worker_id": self.worker_id, "results": f"[{documents}]"}
         rows = conn.execute(query("complete_jobs"), params).fetchall()
-        accepted = {row["job_id"] for row in rows if row["accepted"]}
+        accepted = {row["job_id"] for row in rows}
         for success in successes:
             if success.job.id in accepted:
                 self._report.succeeded += 1
@@ -350,7 +364,7 @@ class Worker:
         for failed in failures:
             row = rows.get(failed.job.id)
             fields = failed.job.log_fields(self.worker_id)
-            if row is None or not row["accepted"]:
+            if row is None:
                 self._refused(failed.job)
             elif row["state"] == "dead":
                 self._report.dead += 1
@@ -389,10 +403,11 @@ class Worker:
                     next_heartbeat = now + self._config.heartbeat_interval_seconds
                 with self._changed:
                     deadlines = [e.deadline for e in self._claimed.values() if e.deadline]
-                    wake_at = min([next_heartbeat, *deadlines])
                     if self._stopping.is_set() and not self._claimed:
                         return
-                    self._changed.wait(timeout=max(0.0, wake_at - time.monotonic()))
+                wake_at = min([next_heartbeat, *deadlines])
+                self._supervisor_wake.wait(timeout=max(0.0, wake_at - time.monotonic()))
+                self._supervisor_wake.clear()
         finally:
             if conn is not None:
                 conn.close()
@@ -459,6 +474,7 @@ class Worker:
 
     def _shut_down(self, service_threads: list[threading.Thread]) -> None:
         self._stopping.set()
+        self._supervisor_wake.set()
         self._release(started=False)
         grace_ends = time.monotonic() + self._config.shutdown_grace_seconds
         with self._changed:
@@ -470,6 +486,7 @@ class Worker:
         for _ in range(len(self._threads)):
             self._work.put(_STOP)
         self._outcomes.put(_STOP)
+        self._supervisor_wake.set()
         with self._changed:
             self._changed.notify_all()
         for thread in service_threads:
@@ -481,6 +498,8 @@ class Worker:
             entries = [e for e in self._claimed.values() if started or e.started_at is None]
             for entry in entries:
                 del self._claimed[entry.job.id]
+                if entry.started_at is None:
+                    self._waiting_to_start -= 1
             self._changed.notify_all()
         if not entries:
             return

@@ -1,0 +1,121 @@
+"""Router throughput and latency on a real PostgreSQL.
+
+Uses JOBFORGE_DATABASE_URL (or JOBFORGE_TEST_DATABASE_URL) when set, else an embedded
+PostgreSQL. Bounded: 20,000 jobs per drain, 200 latency samples, loopback only.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import psycopg
+
+from jobforge.client import JobForgeClient, JobSpec
+from jobforge.db.throwaway import DatabaseFactory, throwaway_server
+
+JOBS = 20_000
+LATENCY_SAMPLES = 200
+PROCESS_DEADLINE_SECONDS = 300
+REPO_ROOT = Path(__file__).resolve().parents[1]
+WORKER_OPTIONS = ["--concurrency", "4", "--batch-size", "500", "--prefetch", "1000"]
+
+
+def _server_url() -> str | None:
+    return os.environ.get("JOBFORGE_DATABASE_URL") or os.environ.get("JOBFORGE_TEST_DATABASE_URL")
+
+
+def _worker_command(url: str, *extra: str) -> list[str]:
+    return [
+        sys.executable, "-m", "jobforge.worker", "run", "--database-url", url,
+        "-m", "benchmarks.router_handlers", "--log-level", "warning", *extra,
+    ]  # fmt: skip
+
+
+def _enqueue(client: JobForgeClient, tenant: uuid.UUID, count: int) -> float:
+    specs = [JobSpec(tenant_id=tenant, type="bench.noop", payload={"n": i}) for i in range(count)]
+    started = time.perf_counter()
+    client.enqueue_jobs(specs)
+    return time.perf_counter() - started
+
+
+def _drain(url: str, processes: int) -> float:
+    started = time.perf_counter()
+    workers = [
+        subprocess.Popen(_worker_command(url, "--burst", *WORKER_OPTIONS), cwd=REPO_ROOT)
+        for _ in range(processes)
+    ]
+    for worker in workers:
+        if worker.wait(timeout=PROCESS_DEADLINE_SECONDS) != 0:
+            raise RuntimeError(f"worker exited with {worker.returncode}")
+    return time.perf_counter() - started
+
+
+def _count_results(url: str) -> int:
+    with psycopg.connect(url) as conn:
+        row = conn.execute("SELECT count(*) FROM jobforge_job_results").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _latency(url: str, client: JobForgeClient, tenant: uuid.UUID) -> list[float]:
+    worker = subprocess.Popen(_worker_command(url, "--concurrency", "2"), cwd=REPO_ROOT)
+    try:
+        # Warm up: the first job waits for the worker to start and LISTEN.
+        first = client.enqueue_job(tenant_id=tenant, type="bench.latency", payload={})
+        _wait_for_result(client, first.id)
+        samples = []
+        for _ in range(LATENCY_SAMPLES):
+            enqueued_at = time.time()
+            receipt = client.enqueue_job(tenant_id=tenant, type="bench.latency", payload={})
+            output = _wait_for_result(client, receipt.id)
+            samples.append((output["handler_started_at"] - enqueued_at) * 1000)
+        return samples
+    finally:
+        worker.terminate()
+        worker.wait(timeout=60)
+
+
+def _wait_for_result(client: JobForgeClient, job_id: uuid.UUID) -> dict[str, float]:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        result = client.get_result(job_id)
+        if result is not None:
+            return dict(result.output)
+    raise TimeoutError(f"job {job_id} did not finish within 30 s")
+
+
+def _percentile(samples: list[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def run() -> dict[str, float | str]:
+    figures: dict[str, float | str] = {}
+    with throwaway_server(_server_url()) as server_url:
+        factory = DatabaseFactory(server_url)
+        with psycopg.connect(server_url) as conn:
+            version = conn.execute("SHOW server_version").fetchone()
+        figures["postgres_version"] = str(version[0]) if version else "?"
+        for processes in (1, 2):
+            with factory.database() as url, JobForgeClient(url) as client:
+                tenant = uuid.uuid4()
+                enqueue_seconds = _enqueue(client, tenant, JOBS)
+                if processes == 1:
+                    figures["enqueue_batch_20000_jobs_per_s"] = JOBS / enqueue_seconds
+                drain_seconds = _drain(url, processes)
+                done = _count_results(url)
+                if done != JOBS:
+                    raise RuntimeError(f"expected {JOBS} results, found {done}")
+                figures[f"drain_20000_noop_{processes}_process_jobs_per_s"] = JOBS / drain_seconds
+        with factory.database() as url, JobForgeClient(url) as client:
+            samples = _latency(url, client, uuid.uuid4())
+        figures["latency_enqueue_to_handler_p50_ms"] = _percentile(samples, 0.50)
+        figures["latency_enqueue_to_handler_p95_ms"] = _percentile(samples, 0.95)
+        figures["latency_enqueue_to_handler_p99_ms"] = _percentile(samples, 0.99)
+        figures["latency_mean_ms"] = statistics.fmean(samples)
+    return figures

@@ -710,6 +710,35 @@ BEGIN
 END;
 $$;
 
+-- Runs a dead or canceled job again (after fixing what killed it), with p_extra_attempts
+-- more attempts. Attempt numbers keep counting up, so every attempt's result stays on
+-- record. Returns the job as it now stands; an unfinished or succeeded job is unchanged.
+CREATE FUNCTION jobforge_requeue_job(p_job_id uuid, p_extra_attempts integer DEFAULT 1)
+RETURNS SETOF jobforge_jobs
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF p_extra_attempts IS NULL OR p_extra_attempts < 1 THEN
+        RAISE EXCEPTION 'extra_attempts must be at least 1, got %', p_extra_attempts
+            USING ERRCODE = 'JF005';
+    END IF;
+    RETURN QUERY
+    UPDATE jobforge_jobs j
+    SET state = CASE WHEN j.attempts = 0 THEN 'queued'::jobforge_job_state
+                     ELSE 'awaiting_retry' END,
+        max_attempts = least(j.attempts + p_extra_attempts, 1000),
+        run_at = now(), finished_at = NULL, updated_at = now()
+    WHERE j.id = p_job_id AND j.state IN ('dead', 'canceled') AND j.attempts < 1000
+    RETURNING j.*;
+    IF FOUND THEN
+        RETURN;
+    END IF;
+    RETURN QUERY SELECT * FROM jobforge_jobs j WHERE j.id = p_job_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'job % not found', p_job_id USING ERRCODE = 'JF004';
+    END IF;
+END;
+$$;
+
 ------------------------------------------------------------------------------------------
 -- Events
 ------------------------------------------------------------------------------------------

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import json
+from dataclasses import asdict
 from datetime import timedelta
 
 from jobforge.cli.common import EXIT_OK, add_database_url_option
@@ -26,6 +28,17 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     stats = subparsers.add_parser("stats", help="job counts per tenant, type and state")
     add_database_url_option(stats, required=True)
     stats.set_defaults(run=run_stats)
+
+    show = subparsers.add_parser("show", help="a job and every recorded attempt, as JSON")
+    show.add_argument("job_id")
+    add_database_url_option(show, required=True)
+    show.set_defaults(run=run_show)
+
+    requeue = subparsers.add_parser("requeue", help="run a dead or canceled job again")
+    requeue.add_argument("job_id")
+    requeue.add_argument("--extra-attempts", type=int, default=1, metavar="N")
+    add_database_url_option(requeue, required=True)
+    requeue.set_defaults(run=run_requeue)
 
     prune = subparsers.add_parser(
         "prune", help="delete finished jobs and their results older than some days"
@@ -60,6 +73,22 @@ def run_stats(args: argparse.Namespace) -> int:
     print(f"{'tenant':<36}  {'type':<30} {'state':<15} {'jobs':>9}")
     for row in rows:
         print(f"{row['tenant_id']!s:<36}  {row['type']:<30} {row['state']:<15} {row['jobs']:>9}")
+    return EXIT_OK
+
+
+def run_show(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        job = client.get_job(args.job_id)
+        results = client.get_results(args.job_id)
+    document = {"job": asdict(job), "results": [asdict(result) for result in results]}
+    print(json.dumps(document, indent=2, sort_keys=True, default=str))
+    return EXIT_OK
+
+
+def run_requeue(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        job = client.requeue_job(args.job_id, extra_attempts=args.extra_attempts)
+    print(f"job {job.id} is {job.state} (attempt {job.attempts} of {job.max_attempts})")
     return EXIT_OK
 
 

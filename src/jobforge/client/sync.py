@@ -103,6 +103,12 @@ class JobForgeClient:
         rows = self._fetch("cancel_job", requests.job_id_params(job_id))
         return requests.job_or_raise(rows[0] if rows else None, job_id)
 
+    def requeue_job(self, job_id: UUID | str, *, extra_attempts: int = 1) -> Job:
+        """Run a dead or canceled job again with ``extra_attempts`` more attempts."""
+        params = {**requests.job_id_params(job_id), "extra_attempts": extra_attempts}
+        rows = self._fetch("requeue_job", params)
+        return requests.job_or_raise(rows[0] if rows else None, job_id)
+
     def fire_event(
         self,
         *,

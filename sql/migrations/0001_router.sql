@@ -49,6 +49,9 @@ CREATE TABLE jobforge_jobs (
     last_error           jsonb,
     trace_id             text               NOT NULL,
     ordering_key         text,
+    -- Set by replays only: {"now": ..., "seed": ..., "connector_responses": [...]} pins
+    -- the clock and the random seed and answers connector calls from recordings.
+    replay_context       jsonb,
     created_at           timestamptz        NOT NULL DEFAULT now(),
     updated_at           timestamptz        NOT NULL DEFAULT now(),
     started_at           timestamptz,
@@ -66,6 +69,8 @@ CREATE TABLE jobforge_jobs (
     CONSTRAINT jobforge_jobs_attempts_range CHECK (attempts BETWEEN 0 AND max_attempts),
     CONSTRAINT jobforge_jobs_backoff_range
         CHECK (backoff_base_seconds > 0 AND backoff_cap_seconds >= backoff_base_seconds),
+    CONSTRAINT jobforge_jobs_replay_context_object
+        CHECK (replay_context IS NULL OR jsonb_typeof(replay_context) = 'object'),
     CONSTRAINT jobforge_jobs_lease_when_running
         CHECK ((state = 'running') = (lease_owner IS NOT NULL AND lease_expires_at IS NOT NULL))
 );
@@ -275,7 +280,8 @@ $$;
 
 -- Enqueues many jobs in one statement. p_jobs is a JSON array of objects with the keys
 -- tenant_id, type, payload (required) and idempotency_key, priority, run_at, max_attempts,
--- ordering_key, trace_id, backoff_base_seconds, backoff_cap_seconds (optional).
+-- ordering_key, trace_id, backoff_base_seconds, backoff_cap_seconds, replay_context
+-- (optional).
 -- Returns one row per input element, in input order. The same (tenant, type,
 -- idempotency_key) always yields the same job; reusing a key with another payload raises JF001.
 CREATE FUNCTION jobforge_enqueue_jobs(p_jobs jsonb)
@@ -315,13 +321,14 @@ BEGIN
 
     INSERT INTO jobforge_jobs AS j (
         id, tenant_id, type, payload, idempotency_key, priority, run_at, max_attempts,
-        ordering_key, trace_id, backoff_base_seconds, backoff_cap_seconds
+        ordering_key, trace_id, backoff_base_seconds, backoff_cap_seconds, replay_context
     )
     SELECT
         v_ids[e.ord], r.tenant_id, r.type, e.doc -> 'payload', r.idempotency_key,
         coalesce(r.priority, 0), coalesce(r.run_at, now()), coalesce(r.max_attempts, 5),
         r.ordering_key, coalesce(r.trace_id, replace(v_ids[e.ord]::text, '-', '')),
-        coalesce(r.backoff_base_seconds, 1), coalesce(r.backoff_cap_seconds, 300)
+        coalesce(r.backoff_base_seconds, 1), coalesce(r.backoff_cap_seconds, 300),
+        e.doc -> 'replay_context'
     FROM jsonb_array_elements(p_jobs) WITH ORDINALITY AS e(doc, ord),
          LATERAL jsonb_to_record(e.doc) AS r(
              tenant_id uuid, type text, idempotency_key text, priority integer,

@@ -1,19 +1,24 @@
-"""What a handler knows about the job it runs: ids, attempt and trace id."""
+"""What a handler knows about the job it runs, and the only doors it may use."""
 
 from __future__ import annotations
 
 import logging
+import random
 from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
+
+from jobforge.connectors.session import ConnectorClient, ConnectorSession
+from jobforge.determinism.trace import DecisionTrace
 
 
 @dataclass(frozen=True, slots=True)
 class JobContext:
     """Handed to every handler next to its payload.
 
-    ``now`` is fixed when the attempt starts, so a handler that needs the time
-    gets the same value every time the attempt is replayed.
+    ``now`` is fixed for the attempt and ``random`` is seeded from it, and both are
+    recorded in the input snapshot, so a replay sees the same values. The outside world
+    is reached through ``connector(...)`` only; decisions go to ``trace``.
     """
 
     job_id: UUID
@@ -24,9 +29,33 @@ class JobContext:
     trace_id: str
     worker_id: str
     now: datetime
-    logger: logging.LoggerAdapter[logging.Logger] = field(repr=False, compare=False)
+    seed: int = field(repr=False, compare=False)
+    trace: DecisionTrace = field(repr=False, compare=False)
+    runner_id: str | None = None
+    logger: logging.LoggerAdapter[logging.Logger] = field(
+        default_factory=lambda: logging.LoggerAdapter(logging.getLogger("jobforge.handler")),
+        repr=False,
+        compare=False,
+    )
+    connectors: ConnectorSession | None = field(default=None, repr=False, compare=False)
+    _random: random.Random | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def random(self) -> random.Random:
+        """A generator seeded for this attempt (the seed is in the input snapshot)."""
+        if self._random is None:
+            generator = random.Random(self.seed)  # noqa: S311 - reproducibility, not secrecy
+            object.__setattr__(self, "_random", generator)
+            return generator
+        return self._random
 
     @property
     def is_last_attempt(self) -> bool:
         """True when a failure of this attempt sends the job to the dead-letter state."""
         return self.attempt >= self.max_attempts
+
+    def connector(self, connector_id: str) -> ConnectorClient:
+        """The client for ``connector_id``: live and recorded, or answered from recordings."""
+        if self.connectors is None:
+            raise RuntimeError("this context has no connectors")
+        return self.connectors.client(connector_id)

@@ -40,10 +40,7 @@ class HandlerSpec:
     job_type: str
     function: HandlerFunction
     timeout_seconds: float | None
-
-    @property
-    def is_async(self) -> bool:
-        return inspect.iscoroutinefunction(self.function)
+    is_async: bool
 
 
 class HandlerRegistry:
@@ -66,7 +63,12 @@ class HandlerRegistry:
                 f"job type {job_type!r} already has a handler: "
                 f"{_describe(existing.function)}; refusing to replace it with {_describe(function)}"
             )
-        spec = HandlerSpec(job_type=job_type, function=function, timeout_seconds=timeout_seconds)
+        spec = HandlerSpec(
+            job_type=job_type,
+            function=function,
+            timeout_seconds=timeout_seconds,
+            is_async=inspect.iscoroutinefunction(function),
+        )
         self._specs[job_type] = spec
         return spec
 

@@ -103,3 +103,4 @@ class JobSpec:
     trace_id: str | None = None
     backoff_base_seconds: float | None = None
     backoff_cap_seconds: float | None = None
+    replay_context: Mapping[str, Any] | None = None

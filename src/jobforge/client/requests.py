@@ -123,6 +123,7 @@ _OPTIONAL_FIELDS = (
     "trace_id",
     "backoff_base_seconds",
     "backoff_cap_seconds",
+    "replay_context",
 )
 
 

@@ -65,6 +65,7 @@ class JobForgeClient:
         trace_id: str | None = None,
         backoff_base_seconds: float | None = None,
         backoff_cap_seconds: float | None = None,
+        replay_context: Mapping[str, Any] | None = None,
     ) -> EnqueuedJob:
         """Enqueue one job. The same (tenant, type, idempotency_key) returns the same job."""
         spec = JobSpec(
@@ -72,6 +73,7 @@ class JobForgeClient:
             priority=priority, run_at=run_at, max_attempts=max_attempts,
             ordering_key=ordering_key, trace_id=trace_id,
             backoff_base_seconds=backoff_base_seconds, backoff_cap_seconds=backoff_cap_seconds,
+            replay_context=replay_context,
         )  # fmt: skip
         rows = self._fetch("enqueue_job", requests.enqueue_params(spec))
         return requests.enqueued(rows[0])

@@ -1,4 +1,4 @@
-"""Running one claimed job's handler and turning what happened into an outcome."""
+"""Running one claimed job's handler and turning what happened into a recorded outcome."""
 
 from __future__ import annotations
 
@@ -11,10 +11,16 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from jobforge.connectors.calls import RecordedResponse
+from jobforge.connectors.registry import ConnectorRegistry, default_connectors
+from jobforge.connectors.session import ConnectorSession
 from jobforge.context import JobContext
-from jobforge.determinism.canonical import canonical_json, sha256_hex
+from jobforge.determinism.network_guard import network_blocked
+from jobforge.determinism.records import InputSnapshot, output_artifact, seed_for, snapshot_input
+from jobforge.determinism.trace import DecisionTrace
 from jobforge.errors import HandlerNotFound, InvalidArgument, NonRetryableError
 from jobforge.handlers import HandlerRegistry, HandlerSpec
+from jobforge.worker.job_types import JobTypeContract
 from jobforge.worker.logs import job_log_fields
 
 MAX_TRACEBACK_CHARACTERS = 8_000
@@ -34,6 +40,7 @@ class ClaimedJob:
     trace_id: str
     started_at: datetime
     ordering_key: str | None = None
+    replay_context: Mapping[str, Any] | None = None
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> ClaimedJob:
@@ -47,6 +54,7 @@ class ClaimedJob:
             trace_id=row["trace_id"],
             started_at=row["started_at"],
             ordering_key=row.get("ordering_key"),
+            replay_context=row.get("replay_context"),
         )
 
     def log_fields(self, worker_id: str) -> dict[str, Any]:
@@ -61,11 +69,20 @@ class ClaimedJob:
 
 
 @dataclass(frozen=True, slots=True)
+class Records:
+    """The determinism records of one attempt (absent when the input was not JSON)."""
+
+    input_snapshot: dict[str, Any] | None
+    decision_trace: list[dict[str, Any]]
+    input_sha256: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class Succeeded:
     job: ClaimedJob
     output_json: str
-    input_sha256: str
     artifact_sha256: str
+    records: Records
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +90,7 @@ class Failed:
     job: ClaimedJob
     error: dict[str, Any]
     retryable: bool
-    input_sha256: str | None = None
+    records: Records | None = None
 
 
 Outcome = Succeeded | Failed
@@ -83,30 +100,28 @@ def failure(job: ClaimedJob, kind: str, message: str, *, retryable: bool) -> Fai
     return Failed(job=job, error={"kind": kind, "message": message}, retryable=retryable)
 
 
-def _exception_failure(job: ClaimedJob, exc: BaseException, input_sha256: str) -> Failed:
-    text = "".join(traceback.format_exception(exc))
-    return Failed(
-        job=job,
-        error={
-            "kind": "exception",
-            "exception": f"{type(exc).__module__}.{type(exc).__qualname__}",
-            "message": str(exc),
-            "traceback": text[-MAX_TRACEBACK_CHARACTERS:],
-        },
-        retryable=not isinstance(exc, NonRetryableError),
-        input_sha256=input_sha256,
-    )
+class HandlerTimeout(Exception):
+    def __init__(self, timeout_seconds: float | None) -> None:
+        super().__init__(f"handler exceeded its timeout of {timeout_seconds} s")
 
 
 class JobRunner:
     """Runs handlers for one worker thread (which owns an event loop for async handlers)."""
 
     def __init__(
-        self, registry: HandlerRegistry, worker_id: str, default_timeout_seconds: float | None
+        self,
+        registry: HandlerRegistry,
+        worker_id: str,
+        default_timeout_seconds: float | None,
+        *,
+        job_types: Mapping[str, JobTypeContract] | None = None,
+        connectors: ConnectorRegistry | None = None,
     ) -> None:
         self._registry = registry
         self._worker_id = worker_id
         self._default_timeout_seconds = default_timeout_seconds
+        self._job_types = job_types or {}
+        self._connectors = connectors if connectors is not None else default_connectors
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def close(self) -> None:
@@ -115,11 +130,15 @@ class JobRunner:
             self._loop = None
 
     def timeout_for(self, job_type: str) -> float | None:
-        """The handler's own timeout, else the worker default; None for unknown types."""
+        """The handler's own timeout, else the contract's, else the worker default."""
         if job_type not in self._registry:
             return None
-        spec = self._registry.get(job_type)
-        return spec.timeout_seconds or self._default_timeout_seconds
+        contract = self._job_types.get(job_type)
+        return (
+            self._registry.get(job_type).timeout_seconds
+            or (contract.timeout_seconds if contract else None)
+            or self._default_timeout_seconds
+        )
 
     def run(self, job: ClaimedJob) -> Outcome:
         fields = job.log_fields(self._worker_id)
@@ -134,58 +153,153 @@ class JobRunner:
                     f"{exc} on worker {self._worker_id} (registered: {known})",
                     retryable=False,
                 )
-            input_sha256 = sha256_hex(canonical_json(job.payload, label="payload"))
-            context = JobContext(
-                job_id=job.id,
-                tenant_id=job.tenant_id,
-                job_type=job.type,
-                attempt=job.attempt,
-                max_attempts=job.max_attempts,
-                trace_id=job.trace_id,
-                worker_id=self._worker_id,
-                now=job.started_at,
-                logger=logging.LoggerAdapter(_logger, fields),
-            )
-            try:
-                output = self._call(spec, job.payload, context)
-            except HandlerTimeout as exc:
-                return Failed(
-                    job=job,
-                    error={"kind": "timeout", "message": str(exc)},
-                    retryable=True,
-                    input_sha256=input_sha256,
-                )
-            except Exception as exc:  # noqa: BLE001 - every handler error becomes a recorded failure
-                return _exception_failure(job, exc, input_sha256)
-            try:
-                output_bytes = canonical_json(output, label="output")
-            except InvalidArgument as exc:
-                return Failed(
-                    job=job,
-                    error={"kind": "invalid_output", "message": f"handler returned {exc}"},
-                    retryable=False,
-                    input_sha256=input_sha256,
-                )
-            return Succeeded(
-                job=job,
-                output_json=output_bytes.decode("utf-8"),
-                input_sha256=input_sha256,
-                artifact_sha256=sha256_hex(output_bytes),
-            )
+            return _Attempt(self, spec, job, fields).run()
 
-    def _call(self, spec: HandlerSpec, payload: Any, context: JobContext) -> Any:
-        if not spec.is_async:
-            return spec.function(payload, context)
-        if self._loop is None:
-            self._loop = asyncio.new_event_loop()
-        timeout = spec.timeout_seconds or self._default_timeout_seconds
-        coroutine = spec.function(payload, context)
+
+class _Attempt:
+    """One attempt of one job: context, input check, handler call, output check, records."""
+
+    def __init__(
+        self, runner: JobRunner, spec: HandlerSpec, job: ClaimedJob, log_fields: dict[str, Any]
+    ) -> None:
+        self._runner = runner
+        self._spec = spec
+        self._job = job
+        self._contract = runner._job_types.get(job.type)
+        replay = job.replay_context or {}
+        self._now = _parse_now(replay.get("now")) or job.started_at
+        seed = replay.get("seed")
+        self._seed = seed if isinstance(seed, int) else seed_for(job.id, job.attempt)
+        runner_id = self._contract.runner_id if self._contract else None
+        self._trace = DecisionTrace(runner_id)
+        recordings = replay.get("connector_responses")
+        self._session = ConnectorSession(
+            runner._connectors,
+            [RecordedResponse.from_json(r) for r in recordings] if recordings is not None else None,
+            self._worker_event,
+        )
+        self._log_fields = log_fields
+
+    def _worker_event(self, decision: str, fields: dict[str, Any]) -> None:
+        self._trace.record(decision, fields)
+
+    def run(self) -> Outcome:  # noqa: PLR0911 - each way an attempt can end is a return
+        job = self._job
         try:
-            return self._loop.run_until_complete(asyncio.wait_for(coroutine, timeout))
+            snapshot = snapshot_input(
+                job_type=job.type,
+                payload=job.payload,
+                runner_id=self._contract.runner_id if self._contract else None,
+                runner_version=self._contract.runner_version if self._contract else None,
+                now=self._now,
+                seed=self._seed,
+            )
+        except InvalidArgument as exc:
+            return failure(job, "invalid_input", str(exc), retryable=False)
+        self._trace.record(
+            "claimed", {"attempt": job.attempt, "worker_id": self._runner._worker_id}
+        )
+        if self._contract is not None:
+            problems = self._contract.input_errors(job.payload)
+            if problems:
+                return self._failed(snapshot, "invalid_input", "; ".join(problems), False)
+            self._trace.record("validated", {"schema": "input"})
+        context = JobContext(
+            job_id=job.id,
+            tenant_id=job.tenant_id,
+            job_type=job.type,
+            attempt=job.attempt,
+            max_attempts=job.max_attempts,
+            trace_id=job.trace_id,
+            worker_id=self._runner._worker_id,
+            now=self._now,
+            seed=self._seed,
+            trace=self._trace,
+            runner_id=self._contract.runner_id if self._contract else None,
+            logger=logging.LoggerAdapter(_logger, self._log_fields),
+            connectors=self._session,
+        )
+        try:
+            output = self._call(context)
+        except HandlerTimeout as exc:
+            return self._failed(snapshot, "timeout", str(exc), True)
+        except Exception as exc:  # noqa: BLE001 - every handler error becomes a recorded failure
+            return self._exception(snapshot, exc)
+        try:
+            artifact = output_artifact(output)
+        except InvalidArgument as exc:
+            return self._failed(snapshot, "invalid_output", f"handler returned {exc}", False)
+        if self._contract is not None:
+            problems = self._contract.output_errors(output)
+            if problems:
+                return self._failed(snapshot, "invalid_output", "; ".join(problems), True)
+        self._trace.record("succeeded", {"artifact_sha256": artifact.sha256})
+        return Succeeded(
+            job=job,
+            output_json=artifact.canonical,
+            artifact_sha256=artifact.sha256,
+            records=self._records(snapshot),
+        )
+
+    def _call(self, context: JobContext) -> Any:
+        replaying = self._session.replaying
+        if not self._spec.is_async:
+            if replaying:
+                with network_blocked():
+                    return self._spec.function(self._job.payload, context)
+            return self._spec.function(self._job.payload, context)
+        runner = self._runner
+        if runner._loop is None:
+            runner._loop = asyncio.new_event_loop()
+        timeout = runner.timeout_for(self._job.type)
+        coroutine = self._spec.function(self._job.payload, context)
+        try:
+            if replaying:
+                with network_blocked():
+                    return runner._loop.run_until_complete(asyncio.wait_for(coroutine, timeout))
+            return runner._loop.run_until_complete(asyncio.wait_for(coroutine, timeout))
         except TimeoutError:
             raise HandlerTimeout(timeout) from None
 
+    def _records(self, snapshot: InputSnapshot) -> Records:
+        exchanges = [exchange.to_json() for exchange in self._session.exchanges()]
+        return Records(
+            input_snapshot=snapshot.to_json(exchanges),
+            decision_trace=self._trace.events(),
+            input_sha256=snapshot.payload_sha256,
+        )
 
-class HandlerTimeout(Exception):
-    def __init__(self, timeout_seconds: float | None) -> None:
-        super().__init__(f"handler exceeded its timeout of {timeout_seconds} s")
+    def _failed(self, snapshot: InputSnapshot, kind: str, message: str, retryable: bool) -> Failed:
+        self._trace.record("failed", {"kind": kind, "retryable": retryable})
+        return Failed(
+            job=self._job,
+            error={"kind": kind, "message": message},
+            retryable=retryable,
+            records=self._records(snapshot),
+        )
+
+    def _exception(self, snapshot: InputSnapshot, exc: BaseException) -> Failed:
+        retryable = not isinstance(exc, NonRetryableError)
+        kind = getattr(exc, "error_kind", None) or "exception"
+        self._trace.record("failed", {"kind": kind, "retryable": retryable})
+        return Failed(
+            job=self._job,
+            error={
+                "kind": kind,
+                "exception": f"{type(exc).__module__}.{type(exc).__qualname__}",
+                "message": str(exc),
+                "traceback": "".join(traceback.format_exception(exc))[-MAX_TRACEBACK_CHARACTERS:],
+            },
+            retryable=retryable,
+            records=self._records(snapshot),
+        )
+
+
+def _parse_now(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else None

@@ -17,20 +17,30 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
 import psycopg
 
+from jobforge.connectors.registry import ConnectorRegistry
 from jobforge.db.connection import connect
 from jobforge.db.errors import translate
 from jobforge.db.queries import query
 from jobforge.errors import DatabaseUnavailable, JobForgeError
 from jobforge.handlers import HandlerRegistry, default_registry
 from jobforge.worker.config import WorkerConfig
-from jobforge.worker.execution import ClaimedJob, Failed, JobRunner, Outcome, Succeeded, failure
+from jobforge.worker.execution import (
+    ClaimedJob,
+    Failed,
+    JobRunner,
+    Outcome,
+    Records,
+    Succeeded,
+    failure,
+)
+from jobforge.worker.job_types import JobTypeContract
 from jobforge.worker.listener import Listener
 
 _logger = logging.getLogger("jobforge.worker")
@@ -66,6 +76,16 @@ class WorkerReport:
         return self.succeeded + self.dead
 
 
+def _records_json(records: Records | None) -> str:
+    """The determinism records as the members of a JSON object (no braces)."""
+    if records is None:
+        return '"input_snapshot":null,"decision_trace":null,"input_sha256":null'
+    snapshot = json.dumps(records.input_snapshot, ensure_ascii=False, default=str)
+    trace = json.dumps(records.decision_trace, ensure_ascii=False, default=str)
+    digest = json.dumps(records.input_sha256)
+    return f'"input_snapshot":{snapshot},"decision_trace":{trace},"input_sha256":{digest}'
+
+
 class Worker:
     """Runs the handlers of ``registry`` for jobs claimed from ``database_url``.
 
@@ -79,10 +99,14 @@ class Worker:
         *,
         registry: HandlerRegistry | None = None,
         config: WorkerConfig | None = None,
+        job_types: Mapping[str, JobTypeContract] | None = None,
+        connectors: ConnectorRegistry | None = None,
     ) -> None:
         self._database_url = database_url
         self._registry = registry if registry is not None else default_registry
         self._config = config if config is not None else WorkerConfig()
+        self._job_types = dict(job_types or {})
+        self._connectors = connectors
         # Guards the fields below; notified when capacity frees or work may have arrived.
         self._changed = threading.Condition()
         self._claimed: dict[UUID, _Claimed] = {}
@@ -223,7 +247,13 @@ class Worker:
         self._start_thread(f"handler-{index}", self._handler_loop)
 
     def _handler_loop(self) -> None:
-        runner = JobRunner(self._registry, self.worker_id, self._config.default_timeout_seconds)
+        runner = JobRunner(
+            self._registry,
+            self.worker_id,
+            self._config.default_timeout_seconds,
+            job_types=self._job_types,
+            connectors=self._connectors,
+        )
         try:
             while True:
                 item = self._work.get()
@@ -332,13 +362,14 @@ class Worker:
         # The output is already canonical JSON text: embed it rather than parse it again.
         documents = ",".join(
             f'{{"job_id":"{s.job.id}","attempt":{s.job.attempt},'
-            f'"input_sha256":"{s.input_sha256}","artifact_sha256":"{s.artifact_sha256}",'
-            f'"output":{s.output_json}}}'
+            f'"artifact_sha256":"{s.artifact_sha256}","output":{s.output_json},'
+            f'"output_artifact":{{"sha256":"{s.artifact_sha256}","canonical":'
+            f"{json.dumps(s.output_json, ensure_ascii=False)}}},"
+            f"{_records_json(s.records)}}}"
             for s in successes
         )
         params = {"worker_id": self.worker_id, "results": f"[{documents}]"}
-        rows = conn.execute(query("complete_jobs"), params).fetchall()
-        accepted = {row["job_id"] for row in rows}
+        accepted = {row["job_id"] for row in conn.execute(query("complete_jobs"), params)}
         for success in successes:
             if success.job.id in accepted:
                 self._report.succeeded += 1
@@ -349,17 +380,14 @@ class Worker:
     def _write_failures(
         self, conn: psycopg.Connection[dict[str, Any]], failures: list[Failed]
     ) -> None:
-        documents = [
-            {
-                "job_id": str(f.job.id),
-                "attempt": f.job.attempt,
-                "error": f.error,
-                "retryable": f.retryable,
-                "input_sha256": f.input_sha256,
-            }
+        documents = ",".join(
+            f'{{"job_id":"{f.job.id}","attempt":{f.job.attempt},'
+            f'"retryable":{"true" if f.retryable else "false"},'
+            f'"error":{json.dumps(f.error, ensure_ascii=False, default=str)},'
+            f"{_records_json(f.records)}}}"
             for f in failures
-        ]
-        params = {"worker_id": self.worker_id, "failures": json.dumps(documents)}
+        )
+        params = {"worker_id": self.worker_id, "failures": f"[{documents}]"}
         rows = {row["job_id"]: row for row in conn.execute(query("fail_jobs"), params)}
         for failed in failures:
             row = rows.get(failed.job.id)

@@ -1,0 +1,82 @@
+"""The records every execution leaves: input snapshot and output artifact."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from jobforge.determinism.canonical import canonical_json, sha256_hex
+
+
+@dataclass(frozen=True, slots=True)
+class InputSnapshot:
+    """Everything a handler's result may depend on, so the run can be replayed.
+
+    ``connector_responses`` is filled in after the run with the calls it made.
+    """
+
+    job_type: str
+    runner_id: str | None
+    runner_version: str | None
+    payload_canonical: str
+    payload_sha256: str
+    now: datetime
+    seed: int
+
+    def to_json(self, connector_responses: list[dict[str, Any]]) -> dict[str, Any]:
+        return {
+            "job_type": self.job_type,
+            "runner_id": self.runner_id,
+            "runner_version": self.runner_version,
+            "payload_canonical": self.payload_canonical,
+            "payload_sha256": self.payload_sha256,
+            "now": self.now.isoformat(),
+            "seed": self.seed,
+            "connector_responses": connector_responses,
+        }
+
+
+def snapshot_input(
+    *,
+    job_type: str,
+    payload: Any,
+    runner_id: str | None,
+    runner_version: str | None,
+    now: datetime,
+    seed: int,
+) -> InputSnapshot:
+    payload_bytes = canonical_json(payload, label="payload")
+    return InputSnapshot(
+        job_type=job_type,
+        runner_id=runner_id,
+        runner_version=runner_version,
+        payload_canonical=payload_bytes.decode("utf-8"),
+        payload_sha256=sha256_hex(payload_bytes),
+        now=now,
+        seed=seed,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class OutputArtifact:
+    canonical: str
+    sha256: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"canonical": self.canonical, "sha256": self.sha256}
+
+
+def output_artifact(output: Any) -> OutputArtifact:
+    """The canonical JSON of a handler's output and its SHA-256; InvalidArgument if not JSON."""
+    output_bytes = canonical_json(output, label="output")
+    return OutputArtifact(canonical=output_bytes.decode("utf-8"), sha256=sha256_hex(output_bytes))
+
+
+SEED_MODULUS = 2**63
+
+
+def seed_for(job_id: UUID, attempt: int) -> int:
+    """The random seed of a live attempt: fixed by the job and attempt, recorded for replay."""
+    return (job_id.int + attempt) % SEED_MODULUS

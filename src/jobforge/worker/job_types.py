@@ -1,0 +1,60 @@
+"""What the worker enforces per job type at run time: the runner contract's schemas."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+
+MAX_REPORTED_SCHEMA_ERRORS = 5
+
+
+@dataclass(frozen=True)
+class JobTypeContract:
+    """The runner serving a job type, and the JSON Schemas its input and output obey."""
+
+    runner_id: str
+    runner_version: str
+    input_schema: Mapping[str, Any] | None = None
+    output_schema: Mapping[str, Any] | None = None
+    timeout_seconds: float | None = field(default=None)
+
+    @cached_property
+    def _input_validator(self) -> Draft202012Validator | None:
+        return _validator(self.input_schema)
+
+    @cached_property
+    def _output_validator(self) -> Draft202012Validator | None:
+        return _validator(self.output_schema)
+
+    def input_errors(self, payload: Any) -> list[str]:
+        return _errors(self._input_validator, payload, "payload")
+
+    def output_errors(self, output: Any) -> list[str]:
+        return _errors(self._output_validator, output, "output")
+
+
+def _validator(schema: Mapping[str, Any] | None) -> Draft202012Validator | None:
+    if schema is None:
+        return None
+    from jsonschema import Draft202012Validator  # noqa: PLC0415 - paid only with contracts
+
+    return Draft202012Validator(schema)
+
+
+def _errors(validator: Draft202012Validator | None, value: Any, root: str) -> list[str]:
+    if validator is None:
+        return []
+    messages = []
+    for error in sorted(validator.iter_errors(value), key=lambda e: list(e.absolute_path)):
+        path = "".join(
+            f"[{part}]" if isinstance(part, int) else f".{part}" for part in error.absolute_path
+        )
+        messages.append(f"{root}{path}: {error.message}")
+        if len(messages) == MAX_REPORTED_SCHEMA_ERRORS:
+            break
+    return messages

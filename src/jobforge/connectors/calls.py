@@ -6,8 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from jobforge.determinism.canonical import canonical_sha256
+from jobforge.determinism.canonical import canonical_json, canonical_sha256
 from jobforge.errors import InvalidArgument
+
+MAX_DESCRIBED_REQUEST_CHARACTERS = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,7 +23,11 @@ class ConnectorCall:
         return canonical_sha256(self.request, label="request")
 
     def describe(self) -> str:
-        return f"{self.connector_id}.{self.operation}(request sha256 {self.request_sha256[:12]})"
+        """``connector.operation(<request JSON>)``, the request cut to a readable length."""
+        text = canonical_json(self.request, label="request").decode("utf-8")
+        if len(text) > MAX_DESCRIBED_REQUEST_CHARACTERS:
+            text = text[:MAX_DESCRIBED_REQUEST_CHARACTERS] + "…"
+        return f"{self.connector_id}.{self.operation}({text})"
 
 
 @dataclass(frozen=True, slots=True)

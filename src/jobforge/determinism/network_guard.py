@@ -30,9 +30,10 @@ class NetworkAccessDenied(NonRetryableError):
 
 def _audit(event: str, args: tuple[Any, ...]) -> None:
     if event in _BLOCKED_EVENTS and getattr(_state, "blocked", False):
+        target = args[1] if event == "socket.connect" else args[:2]
         raise NetworkAccessDenied(
-            f"{event} {args[1:2] or args}: handlers reach the outside world only through "
-            "connectors (ctx.connector(...)); direct network access breaks replay"
+            f"direct network access ({event} {target!r}) while replaying: handlers reach "
+            "the outside world only through connectors (ctx.connector(...))"
         )
 
 

@@ -1,0 +1,1 @@
+"""Golden replay: run fixtures through the real worker on a throwaway database and compare."""

@@ -7,7 +7,13 @@ import sys
 from collections.abc import Sequence
 
 from jobforge import __version__
-from jobforge.cli import admin_command, demo_command, migrate_command, worker_command
+from jobforge.cli import (
+    admin_command,
+    demo_command,
+    migrate_command,
+    replay_command,
+    worker_command,
+)
 from jobforge.cli.common import run_reporting_errors
 
 PROG = "jobforge"
@@ -23,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     migrate_command.register(subparsers)
     worker_command.register(subparsers)
     admin_command.register(subparsers)
+    replay_command.register(subparsers)
     return parser
 
 

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import argparse
 import signal
-import sys
-from pathlib import Path
 from types import FrameType
 
 from jobforge.cli.common import EXIT_FAILURE, EXIT_OK, add_database_url_option
+from jobforge.cli.handler_loading import load_project_handlers
 from jobforge.db.connection import require_database_url
-from jobforge.handlers import default_registry, import_handler_modules
-from jobforge.project import load_project_config
+from jobforge.handlers import default_registry
 from jobforge.worker import Worker, WorkerConfig
 from jobforge.worker.logs import configure_json_logging
 
@@ -74,12 +72,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run(args: argparse.Namespace) -> int:
     configure_json_logging(args.log_level)
     url = require_database_url(args.database_url)
-    project = load_project_config()
-    if project.root is not None and str(project.root) not in sys.path:
-        sys.path.insert(0, str(project.root))
-    if str(Path.cwd()) not in sys.path:
-        sys.path.insert(0, str(Path.cwd()))
-    import_handler_modules([*project.handler_modules, *args.modules])
+    load_project_handlers(args.modules)
     options = {
         "concurrency": args.concurrency,
         "batch_size": args.batch_size,

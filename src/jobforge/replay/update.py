@@ -20,6 +20,23 @@ def _round_trip_yaml() -> YAML:
     return yaml
 
 
+def _plain(value: Any) -> Any:
+    """A ruamel round-trip value as plain dicts, lists and scalars."""
+    if isinstance(value, dict):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, str):
+        return str(value)
+    return value
+
+
 def write_expected_output(path: Path, actual_output: Any) -> bool:
     """Replace ``expected_output`` in the golden at ``path``; True if the file changed.
 
@@ -31,6 +48,8 @@ def write_expected_output(path: Path, actual_output: Any) -> bool:
     document = yaml.load(original)
     if not hasattr(document, "__setitem__") or "expected_output" not in document:
         raise JobForgeError(f"{path}: no top-level expected_output key to update")
+    if _plain(document["expected_output"]) == actual_output:
+        return False  # already right: keep the file byte for byte
     document["expected_output"] = actual_output
     buffer = io.StringIO()
     yaml.dump(document, buffer)

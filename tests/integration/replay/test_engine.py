@@ -1,0 +1,120 @@
+"""Golden replay through the real client and worker, on both PostgreSQL servers."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jobforge.replay.cases import GoldenSpec
+from jobforge.replay.engine import GoldenOutcome, run_goldens
+from jobforge.replay.session import replay_goldens
+from jobforge.worker.job_types import JobTypeContract
+from tests.integration.replay.golden_handlers import registry
+
+HEALTHY = {
+    "connector_id": "readylayer.cdn",
+    "operation": "zone_status",
+    "response": {"healthy": True},
+}
+
+
+def golden(name: str, job_type: str = "test.scan", **fields: Any) -> GoldenSpec:
+    defaults: dict[str, Any] = {
+        "input": {"assets": ["hot-a", "cold-b"], "zone": "eu"},
+        "expected_output": {"hot": ["hot-a"], "zone_healthy": True},
+        "connector_responses": (HEALTHY,),
+    }
+    return GoldenSpec(
+        name=name,
+        path=Path(f"goldens/{name}.yaml"),
+        line=1,
+        job_type=job_type,
+        tenant_id=str(uuid.uuid4()),
+        **{**defaults, **fields},
+    )
+
+
+def run(database_url: str, *goldens: GoldenSpec, **kwargs: Any) -> list[GoldenOutcome]:
+    return run_goldens(database_url, goldens, registry=registry, job_types={}, **kwargs)
+
+
+def test_a_matching_golden_passes_with_its_records(database_url: str) -> None:
+    [outcome] = run(database_url, golden("ok", expected_trace_keys=("timestamp", "decision")))
+    assert outcome.passed, outcome.problems
+    assert outcome.actual_output["scanned_at"] == "2000-01-01T00:00:00+00:00"
+    assert len(outcome.job_ids) == 2  # deterministic goldens run twice
+
+
+def test_a_wrong_expected_output_fails_with_a_diff(database_url: str) -> None:
+    [outcome] = run(database_url, golden("wrong", expected_output={"hot": ["cold-b"]}))
+    assert not outcome.passed
+    [problem] = outcome.problems
+    assert "expected_output is not contained in the actual output" in problem
+    assert '-    "cold-b"' in problem
+    assert '+    "hot-a"' in problem
+    assert str(outcome.job_ids[0]) in problem
+
+
+def test_exact_goldens_need_equality(database_url: str) -> None:
+    [outcome] = run(database_url, golden("exact", exact=True))
+    assert not outcome.passed
+    assert "is not equal" in outcome.problems[0]
+
+
+def test_a_handler_reading_the_wall_clock_is_caught(database_url: str) -> None:
+    [outcome] = run(database_url, golden("clock", "test.clock", expected_output={}))
+    [problem] = outcome.problems
+    assert problem.startswith("not deterministic")
+    assert "output.at" in problem
+
+
+def test_an_unrecorded_connector_call_is_caught_and_named(database_url: str) -> None:
+    [outcome] = run(database_url, golden("unrecorded", connector_responses=()))
+    [problem] = outcome.problems
+    assert "unrecorded_connector_call" in problem
+    assert 'readylayer.cdn.zone_status({"zone":"eu"})' in problem
+
+
+def test_direct_network_access_is_refused(database_url: str) -> None:
+    [outcome] = run(database_url, golden("network", "test.network", expected_output={}))
+    [problem] = outcome.problems
+    assert "network_access" in problem
+
+
+def test_missing_trace_and_artifact_keys_are_reported(database_url: str) -> None:
+    [outcome] = run(
+        database_url,
+        golden("keys", expected_trace_keys=("no_such_key",), expected_artifact_keys=("absent",)),
+    )
+    assert any("expected_trace_keys ['no_such_key']" in p for p in outcome.problems)
+    assert any("expected_artifact_keys ['absent']" in p for p in outcome.problems)
+
+
+def test_the_input_schema_is_enforced_without_retry(database_url: str) -> None:
+    contract = JobTypeContract(
+        runner_id="test.runner",
+        runner_version="1.0.0",
+        input_schema={"type": "object", "required": ["assets", "zone"]},
+    )
+    [outcome] = run_goldens(
+        database_url,
+        [golden("invalid", input={"assets": []})],
+        registry=registry,
+        job_types={"test.scan": contract},
+    )
+    [problem] = outcome.problems
+    assert "invalid_input" in problem
+    assert "'zone' is a required property" in problem
+
+
+@pytest.mark.parametrize("parallel", [1, 3])
+def test_replay_on_throwaway_databases_keeps_input_order(server_url: str, parallel: int) -> None:
+    goldens = [golden(f"g{i}") for i in range(5)] + [golden("bad", expected_output={"x": 1})]
+    outcomes = replay_goldens(
+        goldens, database_url=server_url, parallel=parallel, registry=registry, job_types={}
+    )
+    assert [o.golden.name for o in outcomes] == [g.name for g in goldens]
+    assert [o.passed for o in outcomes] == [True] * 5 + [False]

@@ -20,7 +20,7 @@ def _round_trip_yaml() -> YAML:
     return yaml
 
 
-def _plain(value: Any) -> Any:
+def _plain(value: Any) -> Any:  # noqa: PLR0911 - one return per YAML node kind
     """A ruamel round-trip value as plain dicts, lists and scalars."""
     if isinstance(value, dict):
         return {str(key): _plain(item) for key, item in value.items()}

@@ -1,0 +1,80 @@
+"""Contract fuzzing runs real handlers on generated inputs and shrinks failures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ruamel.yaml import YAML
+
+from jobforge.context import JobContext
+from jobforge.handlers import HandlerRegistry
+from jobforge.replay.fuzz import fuzz_job_type
+from jobforge.worker.job_types import JobTypeContract
+
+INPUT_SCHEMA = {
+    "type": "object",
+    "properties": {"assets": {"type": "array", "items": {"type": "string"}}},
+    "required": ["assets"],
+    "additionalProperties": False,
+}
+OUTPUT_SCHEMA = {
+    "type": "object",
+    "properties": {"count": {"type": "integer", "minimum": 0}},
+    "required": ["count"],
+}
+CONTRACT = JobTypeContract(
+    runner_id="test.runner",
+    runner_version="1.0.0",
+    input_schema=INPUT_SCHEMA,
+    output_schema=OUTPUT_SCHEMA,
+)
+
+
+def count_assets(payload: dict[str, Any], ctx: JobContext) -> dict[str, int]:
+    return {"count": len(payload["assets"])}
+
+
+def first_asset_length(payload: dict[str, Any], ctx: JobContext) -> dict[str, int]:
+    return {"count": len(payload["assets"][0])}  # IndexError on an empty list
+
+
+def random_count(payload: dict[str, Any], ctx: JobContext) -> dict[str, int]:
+    import random  # noqa: PLC0415
+
+    return {"count": random.randint(0, 10**9)}  # noqa: S311 - unseeded on purpose
+
+
+def negative_count(payload: dict[str, Any], ctx: JobContext) -> dict[str, int]:
+    return {"count": -len(payload["assets"]) - 1}
+
+
+def fuzz(function: Any) -> Any:
+    registry = HandlerRegistry()
+    registry.register("test.count", function)
+    return fuzz_job_type("test.count", CONTRACT, registry=registry, examples=50)
+
+
+def test_a_correct_handler_passes() -> None:
+    assert fuzz(count_assets).passed
+
+
+def test_a_crash_is_shrunk_to_the_smallest_input_and_printed_as_a_golden() -> None:
+    result = fuzz(first_asset_length)
+    assert not result.passed
+    assert "IndexError" in result.failure or "list index out of range" in result.failure
+    assert result.failing_payload == {"assets": []}
+    golden = YAML(typ="safe").load(result.golden_yaml)
+    assert golden["job_type"] == "test.count"
+    assert golden["input"] == {"assets": []}
+
+
+def test_nondeterminism_is_caught() -> None:
+    result = fuzz(random_count)
+    assert result.failure == "equal inputs gave different artifacts"
+
+
+def test_an_output_breaking_the_output_schema_is_caught() -> None:
+    result = fuzz(negative_count)
+    assert result.failure is not None
+    assert "invalid_output" in result.failure
+    assert "output.count" in result.failure

@@ -41,7 +41,7 @@ def first_asset_length(payload: dict[str, Any], ctx: JobContext) -> dict[str, in
 def random_count(payload: dict[str, Any], ctx: JobContext) -> dict[str, int]:
     import random  # noqa: PLC0415
 
-    return {"count": random.randint(0, 10**9)}  # noqa: S311 - unseeded on purpose
+    return {"count": random.randint(0, 10**9)}
 
 
 def negative_count(payload: dict[str, Any], ctx: JobContext) -> dict[str, int]:

@@ -30,7 +30,7 @@ SCHEMAS: list[dict[str, Any]] = [
         "type": "array",
         "items": {"$ref": "#/$defs/id"},
         "minItems": 1,
-    },  # noqa: E501
+    },
     {"allOf": [{"type": "object", "properties": {"a": {"type": "integer"}}}, {"required": ["a"]}]},
     {"type": "array", "items": {"type": "integer"}, "uniqueItems": True, "maxItems": 4},
 ]

@@ -111,6 +111,8 @@ class Worker:
         self._changed = threading.Condition()
         self._claimed: dict[UUID, _Claimed] = {}
         self._waiting_to_start = 0
+        # While the claim loop waits: whether it waits for room (True) or for work (False).
+        self._claimer_waits_for_more: bool | None = None
         self._unreported = 0
         self._notified = False
         self._stopping = threading.Event()
@@ -211,24 +213,40 @@ class Worker:
 
     def _wait_for_work(self, *, maybe_more: bool) -> None:
         """Sleep until there may be something to claim and room to run it."""
-
-        limit = self._config.held_jobs_limit
-        refill_at = max(1, min(self._config.batch_size, limit) // 2)
-
-        def ready() -> bool:
-            if self._stopping.is_set():
-                return True
-            room = limit - len(self._claimed)
-            has_room = room > 0
-            if maybe_more:
-                # Claim again once half a batch fits, or sooner if handlers would go idle.
-                return room >= refill_at or (has_room and self._waiting_to_start == 0)
-            if self._config.burst:
-                return self._notified or (not self._claimed and self._unreported == 0)
-            return self._notified and has_room
-
         with self._changed:
-            self._changed.wait_for(ready, timeout=self._config.poll_interval_seconds)
+            self._claimer_waits_for_more = maybe_more
+            try:
+                self._changed.wait_for(
+                    lambda: self._claim_ready(maybe_more=maybe_more),
+                    timeout=self._config.poll_interval_seconds,
+                )
+            finally:
+                self._claimer_waits_for_more = None
+
+    def _claim_ready(self, *, maybe_more: bool) -> bool:
+        """Whether the claim loop should claim now (call with ``_changed`` held)."""
+        if self._stopping.is_set():
+            return True
+        limit = self._config.held_jobs_limit
+        room = limit - len(self._claimed)
+        if maybe_more:
+            # Claim again once half a batch fits, or sooner if handlers would go idle.
+            refill_at = max(1, min(self._config.batch_size, limit) // 2)
+            return room >= refill_at or (room > 0 and self._waiting_to_start == 0)
+        if self._config.burst:
+            return self._notified or (not self._claimed and self._unreported == 0)
+        return self._notified and room > 0
+
+    def _nudge_claimer(self) -> None:
+        """Wake the claim loop if it waits and may now claim (call with ``_changed`` held).
+
+        Waking it only when it will act saves a thread switch per finished job.
+        """
+        waits_for_more = self._claimer_waits_for_more
+        if self._stopping.is_set() or (
+            waits_for_more is not None and self._claim_ready(maybe_more=waits_for_more)
+        ):
+            self._changed.notify_all()
 
     def _on_notification(self) -> None:
         with self._changed:
@@ -280,14 +298,14 @@ class Worker:
                 entry.deadline = entry.started_at + timeout
                 self._supervisor_wake.set()
             if self._waiting_to_start == 0:
-                self._changed.notify_all()  # the claim loop refills before handlers idle
+                self._nudge_claimer()  # the claim loop refills before handlers idle
         outcome = runner.run(job)
         with self._changed:
             if self._claimed.pop(job.id, None) is None:
                 return False
             self._unreported += 1
             self._outcomes.put(outcome)
-            self._changed.notify_all()
+            self._nudge_claimer()
         return True
 
     # -- reporting ------------------------------------------------------------------------
@@ -315,7 +333,7 @@ class Worker:
                     self._unreported -= len(outcomes)
                     if any(outcome.job.ordering_key for outcome in outcomes):
                         self._notified = True  # the next job of that key may be runnable now
-                    self._changed.notify_all()
+                    self._nudge_claimer()
         finally:
             if conn is not None:
                 conn.close()

@@ -204,9 +204,18 @@ CREATE POLICY jobforge_jobs_tenant ON jobforge_jobs
     USING (tenant_id = ANY ((SELECT jobforge_visible_tenants())::uuid[]))
     WITH CHECK (tenant_id = ANY ((SELECT jobforge_visible_tenants())::uuid[]));
 
+-- A result may only be written for a job the role can see, of the same tenant: otherwise
+-- a role could forge "attempt 1" of another tenant's job and block its real result.
 CREATE POLICY jobforge_job_results_tenant ON jobforge_job_results
     USING (tenant_id = ANY ((SELECT jobforge_visible_tenants())::uuid[]))
-    WITH CHECK (tenant_id = ANY ((SELECT jobforge_visible_tenants())::uuid[]));
+    WITH CHECK (
+        tenant_id = ANY ((SELECT jobforge_visible_tenants())::uuid[])
+        AND EXISTS (
+            SELECT 1 FROM jobforge_jobs j
+            WHERE j.id = jobforge_job_results.job_id
+              AND j.tenant_id = jobforge_job_results.tenant_id
+        )
+    );
 
 CREATE POLICY jobforge_triggers_tenant ON jobforge_triggers
     USING (tenant_id = ANY ((SELECT jobforge_visible_tenants())::uuid[]))
@@ -270,7 +279,7 @@ CREATE FUNCTION jobforge_backoff_seconds(
     p_attempt integer, p_base double precision, p_cap double precision, p_unit_random double precision
 ) RETURNS double precision
 LANGUAGE sql IMMUTABLE STRICT AS $$
-    SELECT d / 2 + d / 2 * p_unit_random
+    SELECT d * (1 + p_unit_random) / 2  -- (not d/2 + d/2*u: u near 0 would underflow)
     FROM (SELECT least(p_cap, p_base * power(2::double precision, greatest(p_attempt, 1) - 1)) AS d) s
 $$;
 
@@ -334,7 +343,12 @@ BEGIN
              tenant_id uuid, type text, idempotency_key text, priority integer,
              run_at timestamptz, max_attempts integer, ordering_key text, trace_id text,
              backoff_base_seconds double precision, backoff_cap_seconds double precision)
-    ORDER BY e.ord
+    -- Keyed rows go in in unique-index order, so two clients enqueueing overlapping keys
+    -- in different orders wait on each other in one order and never deadlock.
+    ORDER BY CASE WHEN v_keyed THEN r.tenant_id END,
+             CASE WHEN v_keyed THEN r.type END,
+             CASE WHEN v_keyed THEN r.idempotency_key END,
+             e.ord
     ON CONFLICT (tenant_id, type, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING;
 
     IF v_runnable THEN

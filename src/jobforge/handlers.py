@@ -100,7 +100,9 @@ def handler(
     """Decorator: ``@handler("my.job.type")`` registers the function for that job type."""
 
     def decorate(function: F) -> F:
-        (registry or default_registry).register(job_type, function, timeout_seconds=timeout_seconds)
+        (registry if registry is not None else default_registry).register(
+            job_type, function, timeout_seconds=timeout_seconds
+        )
         return function
 
     return decorate
@@ -114,7 +116,7 @@ def register_handler(
     registry: HandlerRegistry | None = None,
 ) -> HandlerSpec:
     """Register ``function`` for ``job_type`` without a decorator."""
-    return (registry or default_registry).register(
+    return (registry if registry is not None else default_registry).register(
         job_type, function, timeout_seconds=timeout_seconds
     )
 

@@ -9,7 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from jobforge.client.models import EnqueuedJob, FiredJob, Job, JobSpec
-from jobforge.determinism.canonical import canonical_json
+from jobforge.determinism.canonical import canonical_json, has_only_string_keys
 from jobforge.errors import InvalidArgument, JobNotFound
 from jobforge.handlers import validate_job_type
 
@@ -67,6 +67,8 @@ class _JobDocuments:
         if spec.type not in self._job_types:
             validate_job_type(spec.type)
             self._job_types.add(spec.type)
+        if not has_only_string_keys(spec.payload):
+            canonical_json(spec.payload, label=f"{label}.payload")  # raises, naming the key
         document: dict[str, Any] = {
             "tenant_id": tenant_id,
             "type": spec.type,
@@ -101,11 +103,11 @@ class _JobDocuments:
     def encode(self) -> str:
         try:
             text = self._ENCODER.encode(self._documents)
-            text.encode("utf-8")
+            encoded_size = len(text.encode("utf-8"))
         except (TypeError, ValueError) as exc:
             self._raise_for_bad_payload()
             raise InvalidArgument(f"jobs: not JSON-encodable: {exc}") from exc
-        if len(text) > MAX_PAYLOAD_BYTES:  # only then can one payload be over the limit
+        if encoded_size > MAX_PAYLOAD_BYTES:  # only then can one payload be over the limit
             for document, label in zip(self._documents, self._labels, strict=True):
                 _payload_text(document["payload"], f"{label}.payload")
         return text

@@ -36,4 +36,4 @@ def register_connector(
     connector_id: str, transport: Transport, *, registry: ConnectorRegistry | None = None
 ) -> None:
     """Make ``transport`` carry live calls to ``connector_id``."""
-    (registry or default_connectors).register(connector_id, transport)
+    (registry if registry is not None else default_connectors).register(connector_id, transport)

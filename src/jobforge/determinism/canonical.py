@@ -22,10 +22,32 @@ _ENCODER = json.JSONEncoder(
 
 def canonical_json(value: Any, *, label: str = "value") -> bytes:
     """The canonical UTF-8 bytes of ``value``; InvalidArgument names the first bad spot."""
+    if not has_only_string_keys(value):
+        raise InvalidArgument(_describe_problem(value, label) or f"{label}: non-string key")
     try:
         return _ENCODER.encode(value).encode("utf-8")
     except (TypeError, ValueError) as exc:
         raise InvalidArgument(_describe_problem(value, label) or f"{label}: {exc}") from exc
+
+
+def has_only_string_keys(value: Any) -> bool:
+    """False if any object in ``value`` has a key that is not a str.
+
+    The json module would quietly turn 1, 2.5, True or None keys into strings, giving
+    {1: "a"} and {"1": "a"} the same bytes and hash; canonical JSON refuses them instead.
+    """
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            for key, child in item.items():
+                if type(key) is not str:
+                    return False
+                if isinstance(child, dict | list | tuple):
+                    pending.append(child)
+        elif isinstance(item, list | tuple):
+            pending.extend(child for child in item if isinstance(child, dict | list | tuple))
+    return True
 
 
 def canonical_json_text(value: Any, *, label: str = "value") -> str:

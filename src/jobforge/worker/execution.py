@@ -24,6 +24,8 @@ from jobforge.worker.job_types import JobTypeContract
 from jobforge.worker.logs import job_log_fields
 
 MAX_TRACEBACK_CHARACTERS = 8_000
+# The database refuses larger outputs (jobforge_job_results_output_size).
+MAX_OUTPUT_BYTES = 1024 * 1024
 _logger = logging.getLogger("jobforge.worker")
 
 
@@ -229,6 +231,10 @@ class _Attempt:
             artifact = output_artifact(output)
         except InvalidArgument as exc:
             return self._failed(snapshot, "invalid_output", f"handler returned {exc}", False)
+        size = len(artifact.canonical.encode("utf-8"))
+        if size > MAX_OUTPUT_BYTES:
+            message = f"output: {size} bytes of JSON, above the {MAX_OUTPUT_BYTES}-byte limit"
+            return self._failed(snapshot, "invalid_output", message, False)
         if self._contract is not None:
             problems = self._contract.output_errors(output)
             if problems:

@@ -353,8 +353,20 @@ class Worker:
                 if self._immediate.wait(RECONNECT_DELAY_SECONDS):
                     return None
             except JobForgeError as exc:
+                if len(outcomes) > 1:
+                    # One bad row must not sink the batch: write them one by one.
+                    for outcome in outcomes:
+                        conn = self._report_batch(conn, [outcome])
+                    return conn
+                outcome = outcomes[0]
+                if isinstance(outcome, Succeeded):
+                    # The database refused this result: record the refusal as the failure.
+                    refusal = failure(outcome.job, "result_rejected", str(exc), retryable=False)
+                    return self._report_batch(conn, [refusal])
                 self._report.errors.append(str(exc))
-                _logger.exception("could not record outcomes", extra={"worker_id": self.worker_id})
+                _logger.exception(
+                    "could not record the outcome", extra=outcome.job.log_fields(self.worker_id)
+                )
                 return conn
             else:
                 return conn

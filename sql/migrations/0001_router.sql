@@ -58,7 +58,10 @@ CREATE TABLE jobforge_jobs (
     finished_at          timestamptz,
     CONSTRAINT jobforge_jobs_type_format
         CHECK (type ~ '^[a-z0-9][a-z0-9_-]*(\.[a-z0-9][a-z0-9_-]*)*$' AND length(type) <= 200),
-    CONSTRAINT jobforge_jobs_payload_size CHECK (pg_column_size(payload) <= 1048576),
+    -- Clients and workers enforce 1 MiB of canonical JSON; this backstop refuses more than
+    -- 2 MiB of jsonb text from any caller (serialising only payloads that could be that big).
+    CONSTRAINT jobforge_jobs_payload_size
+        CHECK (pg_column_size(payload) <= 131072 OR octet_length(payload::text) <= 2097152),
     CONSTRAINT jobforge_jobs_idempotency_key_length
         CHECK (idempotency_key IS NULL OR length(idempotency_key) BETWEEN 1 AND 512),
     CONSTRAINT jobforge_jobs_ordering_key_length
@@ -121,7 +124,8 @@ CREATE TABLE jobforge_job_results (
     PRIMARY KEY (job_id, attempt),
     CONSTRAINT jobforge_job_results_outcome CHECK (outcome IN ('succeeded', 'failed', 'dead')),
     CONSTRAINT jobforge_job_results_output_size
-        CHECK (output IS NULL OR pg_column_size(output) <= 1048576)
+        CHECK (output IS NULL OR pg_column_size(output) <= 131072
+               OR octet_length(output::text) <= 2097152)
 );
 
 -- Event-to-job routes: an event fired for a tenant creates one job per matching trigger.
@@ -328,6 +332,21 @@ BEGIN
     INTO v_ids, v_keyed, v_runnable
     FROM jsonb_array_elements(p_jobs) WITH ORDINALITY AS e(doc, ord);
 
+    -- Two clients enqueueing overlapping keys in different orders would wait on each
+    -- other's unique-index entries in opposite orders and deadlock. Taking a transaction
+    -- lock per key, in one global order, first makes them queue up instead.
+    IF v_keyed THEN
+        PERFORM pg_advisory_xact_lock(k.lock_key)
+        FROM (
+            SELECT DISTINCT hashtextextended(
+                (e.doc ->> 'tenant_id') || '/' || (e.doc ->> 'type') || '/'
+                    || (e.doc ->> 'idempotency_key'), 0) AS lock_key
+            FROM jsonb_array_elements(p_jobs) AS e(doc)
+            WHERE e.doc ? 'idempotency_key'
+            ORDER BY 1
+        ) AS k;
+    END IF;
+
     INSERT INTO jobforge_jobs AS j (
         id, tenant_id, type, payload, idempotency_key, priority, run_at, max_attempts,
         ordering_key, trace_id, backoff_base_seconds, backoff_cap_seconds, replay_context
@@ -343,12 +362,7 @@ BEGIN
              tenant_id uuid, type text, idempotency_key text, priority integer,
              run_at timestamptz, max_attempts integer, ordering_key text, trace_id text,
              backoff_base_seconds double precision, backoff_cap_seconds double precision)
-    -- Keyed rows go in in unique-index order, so two clients enqueueing overlapping keys
-    -- in different orders wait on each other in one order and never deadlock.
-    ORDER BY CASE WHEN v_keyed THEN r.tenant_id END,
-             CASE WHEN v_keyed THEN r.type END,
-             CASE WHEN v_keyed THEN r.idempotency_key END,
-             e.ord
+    ORDER BY e.ord  -- seq follows input order: FIFO within an ordering key
     ON CONFLICT (tenant_id, type, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING;
 
     IF v_runnable THEN
@@ -821,7 +835,8 @@ $$;
 ------------------------------------------------------------------------------------------
 
 -- Deletes up to p_limit jobs that finished before now() - p_older_than, with their
--- results. The only path by which results are ever removed. Owner only.
+-- results: the supported way results are removed. Owner only (the owner, who can also
+-- disable triggers, is trusted; the immutability trigger guards against everyone else).
 CREATE FUNCTION jobforge_prune_finished_jobs(p_older_than interval, p_limit integer DEFAULT 10000)
 RETURNS integer
 LANGUAGE plpgsql AS $$

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 import re
@@ -67,7 +68,7 @@ class HandlerRegistry:
             job_type=job_type,
             function=function,
             timeout_seconds=timeout_seconds,
-            is_async=inspect.iscoroutinefunction(function),
+            is_async=_is_async(function),
         )
         self._specs[job_type] = spec
         return spec
@@ -130,6 +131,16 @@ def import_handler_modules(module_names: Iterable[str]) -> None:
             raise ConfigurationError(
                 f"handler module {module_name!r} could not be imported: {exc}"
             ) from exc
+
+
+def _is_async(function: Callable[..., Any]) -> bool:
+    """True for coroutine functions, partials of them, and objects with an async __call__."""
+    target: Any = function
+    while isinstance(target, functools.partial):
+        target = target.func
+    return inspect.iscoroutinefunction(target) or inspect.iscoroutinefunction(
+        getattr(target, "__call__", None)  # noqa: B004 - the bound __call__ of an instance
+    )
 
 
 def _describe(function: Callable[..., Any]) -> str:

@@ -19,17 +19,21 @@ from jobforge.determinism.canonical import (
 )
 from jobforge.errors import InvalidArgument
 
+# Strings PostgreSQL can store: no U+0000 (jsonb refuses it; canonical_json too).
+STORABLE_TEXT = st.text(
+    alphabet=st.characters(exclude_categories=("Cs",), exclude_characters="\x00")
+)
 SCALARS = (
     st.none()
     | st.booleans()
     | st.integers()
     | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text()
+    | STORABLE_TEXT
 )
 JSON_VALUES = st.recursive(
     SCALARS,
     lambda children: (
-        st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=8), children, max_size=5)
+        st.lists(children, max_size=5) | st.dictionaries(STORABLE_TEXT, children, max_size=5)
     ),
     max_leaves=30,
 )
@@ -54,7 +58,7 @@ def test_round_trip(value: Any) -> None:
     assert json.loads(canonical_json(value)) == value
 
 
-@given(st.dictionaries(st.text(), st.integers(), min_size=2))
+@given(st.dictionaries(STORABLE_TEXT, st.integers(), min_size=2))
 def test_keys_are_sorted_and_no_white_space(value: dict[str, int]) -> None:
     text = canonical_json_text(value)
     assert list(json.loads(text)) == sorted(value)
@@ -106,3 +110,9 @@ def test_nan_anywhere_is_refused(value: Any, depth: int) -> None:
         nested = {"k": [value, nested]}
     with pytest.raises(InvalidArgument, match=r"^payload"):
         canonical_json(nested, label="payload")
+
+
+@given(STORABLE_TEXT, STORABLE_TEXT)
+def test_u0000_is_refused_with_its_path(before: str, after: str) -> None:
+    with pytest.raises(InvalidArgument, match=r"^payload\.note\[1\]: contains U\+0000"):
+        canonical_json({"note": ["ok", before + "\x00" + after]}, label="payload")

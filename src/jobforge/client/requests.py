@@ -9,7 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from jobforge.client.models import EnqueuedJob, FiredJob, Job, JobSpec
-from jobforge.determinism.canonical import canonical_json, has_only_string_keys
+from jobforge.determinism.canonical import NUL_ESCAPE, canonical_json, has_only_string_keys
 from jobforge.errors import InvalidArgument, JobNotFound
 from jobforge.handlers import validate_job_type
 
@@ -107,6 +107,8 @@ class _JobDocuments:
         except (TypeError, ValueError) as exc:
             self._raise_for_bad_payload()
             raise InvalidArgument(f"jobs: not JSON-encodable: {exc}") from exc
+        if NUL_ESCAPE in text:
+            self._raise_for_bad_payload()
         if encoded_size > MAX_PAYLOAD_BYTES:  # only then can one payload be over the limit
             for document, label in zip(self._documents, self._labels, strict=True):
                 _payload_text(document["payload"], f"{label}.payload")

@@ -30,8 +30,8 @@ _JOBFORGE_SQLSTATES: dict[str, type[JobForgeError]] = {
 
 # Check constraints whose violation is a caller's mistake, with what the caller should know.
 _CONSTRAINT_MESSAGES: dict[str, str] = {
-    "jobforge_jobs_payload_size": "payload: larger than the 1 MiB limit",
-    "jobforge_job_results_output_size": "output: larger than the 1 MiB limit",
+    "jobforge_jobs_payload_size": "payload: larger than the size limit (1 MiB of JSON)",
+    "jobforge_job_results_output_size": "output: larger than the size limit (1 MiB of JSON)",
     "jobforge_jobs_type_format": "type: expected a dotted lower-case name such as 'billing.send'",
     "jobforge_jobs_idempotency_key_length": "idempotency_key: expected 1 to 512 characters",
     "jobforge_jobs_ordering_key_length": "ordering_key: expected 1 to 512 characters",

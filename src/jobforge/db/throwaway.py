@@ -171,6 +171,21 @@ class DatabaseFactory:
                 sql.Identifier(self._template)
             )
         )
+        self._drop_stale_templates(conn)
+
+    def _drop_stale_templates(self, conn: psycopg.Connection[dict[str, object]]) -> None:
+        """Drop templates of older schemas, so they do not pile up on a long-lived server."""
+        rows = conn.execute(
+            "SELECT datname FROM pg_database WHERE datname LIKE %s AND datname <> %s",
+            (TEMPLATE_PREFIX + "%", self._template),
+        ).fetchall()
+        for row in rows:
+            name = sql.Identifier(str(row["datname"]))
+            try:
+                conn.execute(sql.SQL("ALTER DATABASE {} WITH IS_TEMPLATE false").format(name))
+                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(name))
+            except psycopg.errors.ObjectInUse:
+                continue  # being cloned right now by a process on the older schema
 
 
 @contextlib.contextmanager

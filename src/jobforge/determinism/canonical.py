@@ -25,9 +25,40 @@ def canonical_json(value: Any, *, label: str = "value") -> bytes:
     if not has_only_string_keys(value):
         raise InvalidArgument(_describe_problem(value, label) or f"{label}: non-string key")
     try:
-        return _ENCODER.encode(value).encode("utf-8")
+        text = _ENCODER.encode(value)
+        encoded = text.encode("utf-8")
     except (TypeError, ValueError) as exc:
         raise InvalidArgument(_describe_problem(value, label) or f"{label}: {exc}") from exc
+    if NUL_ESCAPE in text:
+        problem = find_nul_character(value, label)
+        if problem:
+            raise InvalidArgument(problem)
+    return encoded
+
+
+# How the json module writes U+0000, which PostgreSQL's jsonb cannot store.
+NUL_ESCAPE = "\\u0000"
+
+
+def find_nul_character(value: Any, path: str) -> str | None:
+    """The path of the first string (or key) in ``value`` holding U+0000, if any."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            return f"{path}: contains U+0000, which PostgreSQL jsonb cannot store"
+        return None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(key, str) and "\x00" in key:
+                return f"{path}: a key contains U+0000, which PostgreSQL jsonb cannot store"
+            problem = find_nul_character(item, f"{path}.{key}")
+            if problem:
+                return problem
+    if isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            problem = find_nul_character(item, f"{path}[{index}]")
+            if problem:
+                return problem
+    return None
 
 
 def has_only_string_keys(value: Any) -> bool:

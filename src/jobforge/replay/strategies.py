@@ -18,6 +18,9 @@ from jsonschema import Draft202012Validator
 
 MAX_COLLECTION_SIZE = 5
 MAX_STRING_SIZE = 20
+# Characters a job payload can hold: PostgreSQL's jsonb refuses U+0000, and UTF-8 cannot
+# encode lone surrogates.
+STORABLE_CHARACTERS = st.characters(exclude_categories=("Cs",), exclude_characters="\x00")
 
 JsonStrategy = st.SearchStrategy[Any]
 
@@ -69,10 +72,12 @@ def _for_type(kind: str | None, schema: Mapping[str, Any], root: Mapping[str, An
         )
     if kind == "string":
         if "pattern" in schema:
-            return st.from_regex(schema["pattern"], fullmatch=True)
+            return st.from_regex(schema["pattern"], fullmatch=True, alphabet=STORABLE_CHARACTERS)
         min_size = schema.get("minLength", 0)
         return st.text(
-            min_size=min_size, max_size=schema.get("maxLength", max(min_size, MAX_STRING_SIZE))
+            STORABLE_CHARACTERS,
+            min_size=min_size,
+            max_size=schema.get("maxLength", max(min_size, MAX_STRING_SIZE)),
         )
     if kind == "integer":
         return _integers(schema)
@@ -105,7 +110,7 @@ def _object(schema: Mapping[str, Any], root: Mapping[str, Any]) -> JsonStrategy:
         return required_part
     extra_values = _any_json() if extra is True else _strategy(extra, root)
     extras = st.dictionaries(
-        st.text(max_size=8).filter(lambda key: key not in properties),
+        st.text(STORABLE_CHARACTERS, max_size=8).filter(lambda key: key not in properties),
         extra_values,
         max_size=2,
     )
@@ -129,11 +134,17 @@ def _integers(schema: Mapping[str, Any]) -> JsonStrategy:
 
 
 def _any_json() -> JsonStrategy:
-    scalars = st.none() | st.booleans() | st.integers() | st.text(max_size=MAX_STRING_SIZE)
+    scalars = (
+        st.none()
+        | st.booleans()
+        | st.integers()
+        | st.text(STORABLE_CHARACTERS, max_size=MAX_STRING_SIZE)
+    )
     return st.recursive(
         scalars,
         lambda inner: (
-            st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+            st.lists(inner, max_size=3)
+            | st.dictionaries(st.text(STORABLE_CHARACTERS, max_size=5), inner, max_size=3)
         ),
         max_leaves=8,
     )

@@ -99,7 +99,12 @@ Outcome = Succeeded | Failed
 
 
 def failure(job: ClaimedJob, kind: str, message: str, *, retryable: bool) -> Failed:
-    return Failed(job=job, error={"kind": kind, "message": message}, retryable=retryable)
+    return Failed(job=job, error={"kind": kind, "message": storable(message)}, retryable=retryable)
+
+
+def storable(text: str) -> str:
+    """``text`` without U+0000, which jsonb cannot store (shown as U+FFFD instead)."""
+    return text.replace("\x00", "\ufffd")
 
 
 class HandlerTimeout(Exception):
@@ -279,7 +284,7 @@ class _Attempt:
         self._trace.record("failed", {"kind": kind, "retryable": retryable})
         return Failed(
             job=self._job,
-            error={"kind": kind, "message": message},
+            error={"kind": kind, "message": storable(message)},
             retryable=retryable,
             records=self._records(snapshot),
         )
@@ -293,8 +298,10 @@ class _Attempt:
             error={
                 "kind": kind,
                 "exception": f"{type(exc).__module__}.{type(exc).__qualname__}",
-                "message": str(exc),
-                "traceback": "".join(traceback.format_exception(exc))[-MAX_TRACEBACK_CHARACTERS:],
+                "message": storable(str(exc)),
+                "traceback": storable(
+                    "".join(traceback.format_exception(exc))[-MAX_TRACEBACK_CHARACTERS:]
+                ),
             },
             retryable=retryable,
             records=self._records(snapshot),

@@ -377,10 +377,11 @@ class Worker:
         successes = [outcome for outcome in outcomes if isinstance(outcome, Succeeded)]
         failures = [outcome for outcome in outcomes if isinstance(outcome, Failed)]
         try:
-            if successes:
-                self._write_successes(conn, successes)
-            if failures:
-                self._write_failures(conn, failures)
+            with conn.transaction():  # both or neither, so a retry never re-sends a success
+                if successes:
+                    self._write_successes(conn, successes)
+                if failures:
+                    self._write_failures(conn, failures)
         except psycopg.OperationalError as exc:
             raise DatabaseUnavailable(str(exc)) from exc
         except psycopg.Error as exc:

@@ -20,7 +20,7 @@ MAX_COLLECTION_SIZE = 5
 MAX_STRING_SIZE = 20
 # Characters a job payload can hold: PostgreSQL's jsonb refuses U+0000, and UTF-8 cannot
 # encode lone surrogates.
-STORABLE_CHARACTERS = st.characters(exclude_categories=("Cs",), exclude_characters="\x00")
+STORABLE_CHARACTERS = st.characters(exclude_categories=["Cs"], exclude_characters="\x00")
 
 JsonStrategy = st.SearchStrategy[Any]
 

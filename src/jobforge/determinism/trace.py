@@ -8,14 +8,17 @@ from typing import Any
 
 from jobforge.determinism.canonical import canonical_json
 
-RESERVED_FIELDS = ("timestamp", "runner_id", "decision")
+RESERVED_FIELDS = ("timestamp", "runner_id", "decision", "source")
+HANDLER_SOURCE = "handler"
+WORKER_SOURCE = "worker"
 
 
 class DecisionTrace:
     """Ordered events, each with ``timestamp``, ``runner_id`` and ``decision``.
 
-    Handlers call ``ctx.trace.decision("skip_cold_assets", reason="...")``; the worker
-    adds its own events (claimed, connector_call, succeeded, failed). Timestamps are wall
+    Handlers call ``ctx.trace.decision("skip_cold_assets", reason="...")`` (``source``
+    "handler"); the worker adds its own events (claimed, validated, connector_call,
+    succeeded, failed; ``source`` "worker"). Timestamps are wall
     clock: the trace explains a run, while the artifact hash is what replays compare.
     """
 
@@ -32,14 +35,18 @@ class DecisionTrace:
         if clash:
             raise ValueError(f"decision fields may not be named {', '.join(clash)}")
         canonical_json(fields, label=f"trace.{decision}")  # fail at the call, not at the end
-        self.record(decision, fields)
+        self._append(decision, HANDLER_SOURCE, fields)
 
     def record(self, decision: str, fields: dict[str, Any]) -> None:
-        """Append an event without checking it (for the worker's own, known-good events)."""
+        """Append a worker event without checking it (the worker's own, known-good events)."""
+        self._append(decision, WORKER_SOURCE, fields)
+
+    def _append(self, decision: str, source: str, fields: dict[str, Any]) -> None:
         event = {
             "timestamp": datetime.now(UTC).isoformat(),
             "runner_id": self._runner_id,
             "decision": decision,
+            "source": source,
             **fields,
         }
         with self._lock:

@@ -37,6 +37,16 @@ def _both_numbers(left: Any, right: Any) -> bool:
     )
 
 
+def restrict(actual: Any, expected: Any) -> Any:
+    """``actual`` cut down to the keys ``expected`` names (recursively), so a diff of a
+    containment check shows what differs, not everything the golden chose to leave out."""
+    if isinstance(expected, dict) and isinstance(actual, dict):
+        return {key: restrict(actual[key], expected[key]) for key in expected if key in actual}
+    if isinstance(expected, list) and isinstance(actual, list) and len(expected) == len(actual):
+        return [restrict(a, e) for a, e in zip(actual, expected, strict=True)]
+    return actual
+
+
 def pretty(value: Any) -> str:
     return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str)
 

@@ -10,9 +10,10 @@ from typing import Any
 
 from jobforge.client import JobForgeClient, JobResult, JobSpec
 from jobforge.connectors.registry import ConnectorRegistry
+from jobforge.determinism.trace import HANDLER_SOURCE
 from jobforge.handlers import HandlerRegistry
 from jobforge.replay.cases import GoldenSpec
-from jobforge.replay.compare import differing_paths, is_subset, unified_diff
+from jobforge.replay.compare import differing_paths, is_subset, restrict, unified_diff
 from jobforge.worker import Worker, WorkerConfig
 from jobforge.worker.job_types import JobTypeContract
 
@@ -65,6 +66,7 @@ def run_goldens(
                 prefetch=64,
                 batch_size=64,
                 default_timeout_seconds=GOLDEN_TIMEOUT_SECONDS,
+                shutdown_grace_seconds=0,  # Ctrl-C ends a replay at once
             ),
             job_types=job_types,
             connectors=connectors,
@@ -137,8 +139,9 @@ def _check_output(golden: GoldenSpec, result: JobResult, outcome: GoldenOutcome)
     matches = expected == actual if golden.exact else is_subset(expected, actual)
     if not matches:
         how = "equal" if golden.exact else "contained in"
+        shown = actual if golden.exact else restrict(actual, expected)
         diff = unified_diff(
-            expected, actual, expected_label="expected_output", actual_label="actual output"
+            expected, shown, expected_label="expected_output", actual_label="actual output"
         )
         outcome.problems.append(
             f"expected_output is not {how} the actual output (job {result.job_id}):\n{diff}"
@@ -146,13 +149,22 @@ def _check_output(golden: GoldenSpec, result: JobResult, outcome: GoldenOutcome)
 
 
 def _check_trace(golden: GoldenSpec, result: JobResult, outcome: GoldenOutcome) -> None:
+    """Every decision the handler recorded must carry every expected trace key (the worker's
+    own events have their fixed shape and are not held to the golden's keys)."""
+    if not golden.expected_trace_keys:
+        return
     events = result.decision_trace if isinstance(result.decision_trace, list) else []
-    for index, event in enumerate(events):
+    decisions = [event for event in events if event.get("source") == HANDLER_SOURCE]
+    if not decisions:
+        outcome.problems.append(
+            f"expected_trace_keys {list(golden.expected_trace_keys)}: the handler recorded "
+            "no decisions (ctx.trace.decision(...))"
+        )
+    for event in decisions:
         missing = [key for key in golden.expected_trace_keys if key not in event]
         if missing:
             outcome.problems.append(
-                f"decision trace event {index} ({event.get('decision')!r}) lacks "
-                f"expected_trace_keys {missing}"
+                f"decision {event.get('decision')!r} lacks expected_trace_keys {missing}"
             )
 
 

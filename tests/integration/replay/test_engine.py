@@ -42,7 +42,7 @@ def run(database_url: str, *goldens: GoldenSpec, **kwargs: Any) -> list[GoldenOu
 
 
 def test_a_matching_golden_passes_with_its_records(database_url: str) -> None:
-    [outcome] = run(database_url, golden("ok", expected_trace_keys=("timestamp", "decision")))
+    [outcome] = run(database_url, golden("ok", expected_trace_keys=("timestamp", "hot")))
     assert outcome.passed, outcome.problems
     assert outcome.actual_output["scanned_at"] == "2000-01-01T00:00:00+00:00"
     assert len(outcome.job_ids) == 2  # deterministic goldens run twice
@@ -89,7 +89,7 @@ def test_missing_trace_and_artifact_keys_are_reported(database_url: str) -> None
         database_url,
         golden("keys", expected_trace_keys=("no_such_key",), expected_artifact_keys=("absent",)),
     )
-    assert any("expected_trace_keys ['no_such_key']" in p for p in outcome.problems)
+    assert "decision 'classified' lacks expected_trace_keys ['no_such_key']" in outcome.problems
     assert any("expected_artifact_keys ['absent']" in p for p in outcome.problems)
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from jobforge.replay.compare import differing_paths, is_subset, unified_diff
+from jobforge.replay.compare import differing_paths, is_subset, restrict, unified_diff
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=5),
@@ -40,6 +40,12 @@ def test_differing_paths_names_the_fields() -> None:
     left = {"a": 1, "b": {"c": [1, 2]}, "d": 1}
     right = {"a": 1, "b": {"c": [1, 3]}, "e": 1}
     assert list(differing_paths(left, right)) == ["output.b.c[1]", "output.d", "output.e"]
+
+
+def test_restrict_keeps_only_what_the_expectation_names() -> None:
+    actual = {"a": 1, "b": {"c": 2, "d": 3}, "e": [{"f": 1, "g": 2}]}
+    expected = {"b": {"c": 9}, "e": [{"g": 0}], "missing": 1}
+    assert restrict(actual, expected) == {"b": {"c": 2}, "e": [{"g": 2}]}
 
 
 def test_unified_diff_shows_both_sides() -> None:

@@ -1,0 +1,1 @@
+"""The subcommands of ``jobforge-contracts``, one module each, each exposing ``register``."""

@@ -1,0 +1,160 @@
+"""``[tool.jobforge.contracts]``: where contract files live, size limits, and ignores.
+
+Every ignore names the rules it silences, the paths it applies to, and why: an ignore
+without a reason is a configuration error, so the next reader knows whether it may go.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jobforge.contracts.loader import DEFAULT_MAX_FILE_BYTES
+from jobforge.contracts.problems import Problem
+from jobforge.contracts.rules import find_rule
+from jobforge.errors import ConfigurationError
+from jobforge.project import find_project_root
+
+PYPROJECT = "pyproject.toml"
+TABLE = "[tool.jobforge.contracts]"
+_DIRECTORY_KEYS = {
+    "runners_dir": "contracts/runners",
+    "connectors_dir": "connectors",
+    "goldens_dir": "goldens",
+    "schema_dir": "contracts/schema",
+}
+_KNOWN_KEYS = {*_DIRECTORY_KEYS, "max_file_bytes", "ignore"}
+_IGNORE_KEYS = {"paths", "rules", "reason"}
+
+
+@dataclass(frozen=True, slots=True)
+class Ignore:
+    """Silence ``rule_ids`` for files matching one of ``patterns`` (globs, root-relative)."""
+
+    patterns: tuple[str, ...]
+    rule_ids: frozenset[str]
+    reason: str
+
+    def matches(self, problem: Problem) -> bool:
+        return problem.rule.id in self.rule_ids and any(
+            fnmatch.fnmatchcase(problem.path, pattern) for pattern in self.patterns
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ContractsConfig:
+    root: Path
+    runners_dir: Path
+    connectors_dir: Path
+    goldens_dir: Path
+    schema_dir: Path
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    handler_modules: tuple[str, ...] = ()
+    ignores: tuple[Ignore, ...] = field(default=())
+
+    def relative(self, path: Path) -> str:
+        """``path`` relative to the root with ``/`` separators, or as given if outside it."""
+        try:
+            return path.resolve().relative_to(self.root).as_posix()
+        except ValueError:
+            return path.as_posix()
+
+
+def find_root(start: Path) -> Path:
+    """The nearest folder from ``start`` upwards holding a pyproject.toml, else ``start``."""
+    return find_project_root(start) or start
+
+
+def load_config(root: Path) -> ContractsConfig:
+    """Read the configuration of the project at ``root``; defaults without a pyproject.toml."""
+    root = root.resolve()
+    pyproject = root / PYPROJECT
+    table: Mapping[str, Any] = {}
+    handler_modules: tuple[str, ...] = ()
+    if pyproject.is_file():
+        try:
+            document = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigurationError(f"{pyproject}: not valid TOML: {exc}") from exc
+        jobforge_table = _table(document.get("tool", {}).get("jobforge", {}), "[tool.jobforge]")
+        modules = jobforge_table.get("handler_modules", [])
+        if not isinstance(modules, list) or not all(isinstance(m, str) for m in modules):
+            raise ConfigurationError(
+                f"{pyproject}: [tool.jobforge] handler_modules must be a list of module names"
+            )
+        handler_modules = tuple(modules)
+        table = _table(jobforge_table.get("contracts", {}), TABLE)
+    _refuse_unknown_keys(table, _KNOWN_KEYS, TABLE)
+    directories = {}
+    for key, default in _DIRECTORY_KEYS.items():
+        value = table.get(key, default)
+        if not isinstance(value, str) or not value:
+            raise ConfigurationError(f"{TABLE} {key}: expected a folder path, got {value!r}")
+        directories[key] = root / value
+    max_file_bytes = table.get("max_file_bytes", DEFAULT_MAX_FILE_BYTES)
+    if (
+        isinstance(max_file_bytes, bool)
+        or not isinstance(max_file_bytes, int)
+        or max_file_bytes < 1
+    ):
+        raise ConfigurationError(
+            f"{TABLE} max_file_bytes: expected a positive integer, got {max_file_bytes!r}"
+        )
+    return ContractsConfig(
+        root=root,
+        max_file_bytes=max_file_bytes,
+        handler_modules=handler_modules,
+        ignores=_ignores(table.get("ignore", [])),
+        **directories,
+    )
+
+
+def _table(value: Any, name: str) -> Mapping[str, Any]:
+    if not isinstance(value, dict):
+        raise ConfigurationError(f"{PYPROJECT}: {name} must be a table")
+    return value
+
+
+def _refuse_unknown_keys(table: Mapping[str, Any], known: set[str], where: str) -> None:
+    for key in table:
+        if key not in known:
+            close = difflib.get_close_matches(key, sorted(known), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else f"; expected {sorted(known)}"
+            raise ConfigurationError(f"{PYPROJECT}: {where} unknown key {key!r}{hint}")
+
+
+def _ignores(entries: Any) -> tuple[Ignore, ...]:
+    where = f"{TABLE} ignore"
+    if not isinstance(entries, list):
+        raise ConfigurationError(f"{PYPROJECT}: {where} must be an array of tables")
+    ignores = []
+    for index, entry in enumerate(entries):
+        here = f"{where}[{index}]"
+        if not isinstance(entry, dict):
+            raise ConfigurationError(f"{PYPROJECT}: {here} must be a table")
+        _refuse_unknown_keys(entry, _IGNORE_KEYS, here)
+        reason = entry.get("reason")
+        if not isinstance(reason, str) or not reason.strip():
+            raise ConfigurationError(
+                f'{PYPROJECT}: {here} needs a reason = "..." saying why the rule is ignored'
+            )
+        patterns = _strings(entry.get("paths"), f"{here} paths", "globs such as 'connectors/x/*'")
+        rule_ids = set()
+        for name in _strings(entry.get("rules"), f"{here} rules", "rule ids such as 'JF205'"):
+            rule = find_rule(name)
+            if rule is None:
+                raise ConfigurationError(f"{PYPROJECT}: {here} rules: no rule {name!r}")
+            rule_ids.add(rule.id)
+        ignores.append(Ignore(tuple(patterns), frozenset(rule_ids), reason.strip()))
+    return tuple(ignores)
+
+
+def _strings(value: Any, where: str, example: str) -> list[str]:
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        raise ConfigurationError(f"{PYPROJECT}: {where} must be a non-empty list of {example}")
+    return value

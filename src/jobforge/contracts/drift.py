@@ -1,0 +1,402 @@
+"""``drift``: compare the contracts with the lock (or a git revision) and enforce versioning.
+
+For each runner and connector present on both sides, the surfaces (see ``lockfile``) are
+compared. A change needs a version bump; a breaking change needs a major bump (for 0.x
+versions, a minor bump: the leftmost non-zero part, as Cargo reads semver) AND an entry
+for the new version in the contract's ``breaking_changes``, so the break is announced to
+users, as Airbyte's ``breakingChanges`` does. Results are collected, never printed here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from jobforge.contracts import schema_diff
+from jobforge.contracts.contract_set import ContractSet, Located
+from jobforge.contracts.lockfile import (
+    ContractKind,
+    LockedContract,
+    LockKey,
+    lock_connector,
+    lock_runner,
+)
+from jobforge.contracts.problems import START, Position, Problem
+from jobforge.contracts.rules import Rule
+from jobforge.contracts.schema_diff import Role
+from jobforge.contracts.semver import Version, parse_semver
+
+JOB_TYPE_REMOVED = Rule("JF520", "job-type-removed", "A job type is no longer served.")
+JOB_TYPE_ADDED = Rule("JF521", "job-type-added", "A job type was added.")
+CAPABILITY_REMOVED = Rule("JF522", "capability-removed", "A connector capability was dropped.")
+CAPABILITY_ADDED = Rule("JF523", "capability-added", "A connector capability was added.")
+CONTRACT_REMOVED = Rule("JF524", "contract-removed", "A runner or connector was removed.")
+CONTRACT_ADDED = Rule("JF525", "contract-added", "A runner or connector was added.")
+CHANGE_RULES: Final = (
+    JOB_TYPE_REMOVED,
+    JOB_TYPE_ADDED,
+    CAPABILITY_REMOVED,
+    CAPABILITY_ADDED,
+    CONTRACT_REMOVED,
+    CONTRACT_ADDED,
+)
+
+VERSION_NOT_BUMPED = Rule("JF601", "version-not-bumped", "A contract changed, its version not.")
+NEEDS_MAJOR_BUMP = Rule(
+    "JF602", "breaking-change-needs-major-bump", "A breaking change without a major bump."
+)
+BREAKING_NOT_RECORDED = Rule(
+    "JF603",
+    "breaking-change-not-recorded",
+    "A major bump with breaking changes but no breaking_changes entry for the new version.",
+)
+VERSION_DECREASED = Rule("JF604", "version-decreased", "A contract's version went backwards.")
+LOCK_OUT_OF_DATE = Rule(
+    "JF605", "lock-out-of-date", "The lock does not match the contracts; run the lock command."
+)
+DRIFT_RULES: Final = (
+    VERSION_NOT_BUMPED,
+    NEEDS_MAJOR_BUMP,
+    BREAKING_NOT_RECORDED,
+    VERSION_DECREASED,
+    LOCK_OUT_OF_DATE,
+)
+_SCHEMA_RULES: Final = {rule.id: rule for rule in schema_diff.RULES}
+
+
+@dataclass(frozen=True, slots=True)
+class ContractChange:
+    """One change to a contract's surface, and whether it breaks the contract's users."""
+
+    rule: Rule
+    where: str
+    detail: str
+    breaking: bool
+
+    def describe(self) -> str:
+        return f"{self.rule.title} at {self.where}: {self.detail}"
+
+
+@dataclass(slots=True)
+class ContractDrift:
+    """One contract compared with its baseline."""
+
+    kind: ContractKind
+    contract_id: str
+    display: str
+    old_version: str | None
+    new_version: str | None
+    changes: list[ContractChange] = field(default_factory=list)
+
+    @property
+    def breaking(self) -> list[ContractChange]:
+        return [change for change in self.changes if change.breaking]
+
+
+@dataclass(slots=True)
+class DriftResult:
+    baseline: str
+    compared: int = 0
+    contracts: list[ContractDrift] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def current_entries(contracts: ContractSet) -> dict[LockKey, tuple[LockedContract, Located]]:
+    """The lock entries the contracts on disk would produce, with where each came from."""
+    entries: dict[LockKey, tuple[LockedContract, Located]] = {}
+    for located in contracts.runners.values():
+        entry = lock_runner(located.model)
+        entries[(entry.kind, entry.contract_id)] = (entry, located)
+    for located in contracts.connectors.values():
+        entry = lock_connector(located.model)
+        entries[(entry.kind, entry.contract_id)] = (entry, located)
+    return entries
+
+
+def compare(
+    baseline: Mapping[LockKey, LockedContract],
+    contracts: ContractSet,
+    *,
+    baseline_name: str,
+    lock_mode: bool,
+) -> DriftResult:
+    """Check ``contracts`` against ``baseline``.
+
+    ``lock_mode``: the baseline is the committed lock, so any difference at all (even a
+    correctly bumped one) means the lock is out of date.
+    """
+    result = DriftResult(baseline=baseline_name)
+    current = current_entries(contracts)
+    for key in sorted(baseline.keys() | current.keys()):
+        old = baseline.get(key)
+        new_pair = current.get(key)
+        result.compared += 1
+        if new_pair is None:
+            assert old is not None
+            _removed(old, result, lock_mode=lock_mode)
+            continue
+        new, located = new_pair
+        if old is None:
+            _added(new, located, result, lock_mode=lock_mode)
+            continue
+        _changed(old, new, located, result, lock_mode=lock_mode)
+    result.problems.sort(key=Problem.sort_key)
+    return result
+
+
+def _removed(old: LockedContract, result: DriftResult, *, lock_mode: bool) -> None:
+    drift = ContractDrift(old.kind, old.contract_id, result.baseline, old.version, None)
+    drift.changes.append(
+        ContractChange(
+            CONTRACT_REMOVED,
+            f"{old.kind} {old.contract_id}",
+            f"{old.kind} {old.contract_id} {old.version} is gone",
+            breaking=True,
+        )
+    )
+    result.contracts.append(drift)
+    if lock_mode:
+        result.problems.append(
+            Problem(
+                result.baseline,
+                START,
+                (),
+                LOCK_OUT_OF_DATE,
+                f"{old.kind} {old.contract_id} is in the lock but no longer in the project; "
+                "if that is intended, run `jobforge-contracts lock` and commit the lock",
+            )
+        )
+
+
+def _added(new: LockedContract, located: Located, result: DriftResult, *, lock_mode: bool) -> None:
+    drift = ContractDrift(new.kind, new.contract_id, located.display, None, new.version)
+    drift.changes.append(
+        ContractChange(
+            CONTRACT_ADDED,
+            f"{new.kind} {new.contract_id}",
+            f"new {new.kind} at {new.version}",
+            breaking=False,
+        )
+    )
+    result.contracts.append(drift)
+    if lock_mode:
+        result.problems.append(
+            _problem(
+                located,
+                LOCK_OUT_OF_DATE,
+                f"{new.kind} {new.contract_id} is not in {result.baseline}; run "
+                "`jobforge-contracts lock` and commit the lock",
+            )
+        )
+
+
+def _changed(
+    old: LockedContract,
+    new: LockedContract,
+    located: Located,
+    result: DriftResult,
+    *,
+    lock_mode: bool,
+) -> None:
+    changes = surface_changes(old, new)
+    if old.fingerprint == new.fingerprint and old.version == new.version:
+        return
+    drift = ContractDrift(
+        new.kind, new.contract_id, located.display, old.version, new.version, changes
+    )
+    result.contracts.append(drift)
+    before = len(result.problems)
+    result.problems.extend(_version_problems(old, new, located, drift))
+    if lock_mode and len(result.problems) == before:
+        result.problems.append(
+            _problem(
+                located,
+                LOCK_OUT_OF_DATE,
+                f"{new.kind} {new.contract_id} {new.version} differs from {result.baseline} "
+                f"(locked {old.version}); run `jobforge-contracts lock` and commit the lock",
+            )
+        )
+
+
+def _version_problems(
+    old: LockedContract, new: LockedContract, located: Located, drift: ContractDrift
+) -> list[Problem]:
+    name = f"{new.kind} {new.contract_id}"
+    old_version, new_version = parse_semver(old.version), parse_semver(new.version)
+    if _precedence(new_version) < _precedence(old_version):
+        return [
+            _problem(
+                located,
+                VERSION_DECREASED,
+                f"{name}: version {new.version} is lower than {old.version} in the baseline; "
+                "versions only go up",
+            )
+        ]
+    problems: list[Problem] = []
+    surface_changed = old.fingerprint != new.fingerprint
+    if surface_changed and _precedence(new_version) == _precedence(old_version):
+        summary = "; ".join(change.describe() for change in drift.changes[:3])
+        more = f" (and {len(drift.changes) - 3} more)" if len(drift.changes) > 3 else ""
+        problems.append(
+            _problem(
+                located,
+                VERSION_NOT_BUMPED,
+                f"{name} changed but its version is still {new.version}: {summary}{more}; "
+                "bump the version (minor for compatible changes, major for breaking ones)",
+            )
+        )
+    breaking = drift.breaking
+    if not breaking:
+        return problems
+    if not is_major_bump(old_version, new_version):
+        problems.extend(
+            _problem(
+                located,
+                NEEDS_MAJOR_BUMP,
+                f"{name}: {change.describe()}; a breaking change needs a major version bump "
+                f"({old.version} -> {new.version} is not one, "
+                f"{_next_major(old_version)} would be)",
+            )
+            for change in breaking
+        )
+        return problems
+    if not _has_breaking_record(located, new_version):
+        ids = ", ".join(sorted({change.rule.id for change in breaking}))
+        problems.append(
+            _problem(
+                located,
+                BREAKING_NOT_RECORDED,
+                f"{name} {new.version} breaks users ({ids}) but its breaking_changes has no "
+                f'entry for {new.version}; add breaking_changes: {{"{new.version}": '
+                '{"message": "what breaks and what users must do"}}',
+                field_name="breaking_changes",
+            )
+        )
+    return problems
+
+
+def surface_changes(old: LockedContract, new: LockedContract) -> list[ContractChange]:
+    """Every change from ``old``'s surface to ``new``'s, job type by job type, sorted."""
+    if old.kind is ContractKind.RUNNER:
+        changes = _runner_changes(old.surface, new.surface)
+    else:
+        changes = _connector_changes(old.surface, new.surface)
+    return sorted(changes, key=lambda c: (c.where, c.rule.id, c.detail))
+
+
+def _runner_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[ContractChange]:
+    old_jobs: Mapping[str, Any] = old.get("job_types", {})
+    new_jobs: Mapping[str, Any] = new.get("job_types", {})
+    changes = _job_type_set_changes(set(old_jobs), set(new_jobs))
+    for job_type in sorted(old_jobs.keys() & new_jobs.keys()):
+        for role in (Role.INPUT, Role.OUTPUT):
+            key = f"{role.value}_schema"
+            for change in schema_diff.diff_schemas(
+                old_jobs[job_type][key], new_jobs[job_type][key]
+            ):
+                changes.append(
+                    ContractChange(
+                        _SCHEMA_RULES[change.rule_id],
+                        f"{job_type} {key} {change.path or '/'}",
+                        change.detail,
+                        breaking=change.breaks(role),
+                    )
+                )
+    return changes
+
+
+def _connector_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[ContractChange]:
+    changes = _job_type_set_changes(
+        set(old.get("supported_job_types", [])), set(new.get("supported_job_types", []))
+    )
+    old_caps: Mapping[str, Any] = old.get("capabilities", {})
+    new_caps: Mapping[str, Any] = new.get("capabilities", {})
+    for capability in sorted(old_caps.keys() | new_caps.keys()):
+        had, has = bool(old_caps.get(capability)), bool(new_caps.get(capability))
+        if had and not has:
+            changes.append(
+                ContractChange(
+                    CAPABILITY_REMOVED,
+                    f"capabilities.{capability}",
+                    f"capability {capability!r} is no longer offered",
+                    breaking=True,
+                )
+            )
+        elif has and not had:
+            changes.append(
+                ContractChange(
+                    CAPABILITY_ADDED,
+                    f"capabilities.{capability}",
+                    f"capability {capability!r} is now offered",
+                    breaking=False,
+                )
+            )
+    return changes
+
+
+def _job_type_set_changes(old: set[str], new: set[str]) -> list[ContractChange]:
+    removed = [
+        ContractChange(JOB_TYPE_REMOVED, job_type, f"job type {job_type!r} was removed", True)
+        for job_type in sorted(old - new)
+    ]
+    added = [
+        ContractChange(JOB_TYPE_ADDED, job_type, f"job type {job_type!r} was added", False)
+        for job_type in sorted(new - old)
+    ]
+    return removed + added
+
+
+def is_major_bump(old: Version, new: Version) -> bool:
+    """Whether ``new`` may break ``old``'s users: a higher version in another major series.
+
+    For 0.x the series is set by the leftmost non-zero part (0.3 -> 0.4 is major, as
+    Cargo reads semver); a pre-release of the next major (2.0.0-rc.1) counts.
+    """
+    return _precedence(new) > _precedence(old) and _series(new) != _series(old)
+
+
+def _series(version: Version) -> tuple[int, ...]:
+    if version.major:
+        return (version.major,)
+    if version.minor:
+        return (0, version.minor)
+    return (0, 0, version.patch)
+
+
+def _next_major(version: Version) -> str:
+    if version.major:
+        return f"{version.major + 1}.0.0"
+    if version.minor:
+        return f"0.{version.minor + 1}.0"
+    return f"0.0.{version.patch + 1}"
+
+
+def _precedence(version: Version) -> tuple[Any, ...]:
+    """A sort key with semver precedence: pre-releases sort before the release, build ignored."""
+    if not version.prerelease:
+        return (version.major, version.minor, version.patch, 1, ())
+    identifiers = tuple(
+        (0, int(part), "") if part.isdigit() else (1, 0, part)
+        for part in version.prerelease.split(".")
+    )
+    return (version.major, version.minor, version.patch, 0, identifiers)
+
+
+def _has_breaking_record(located: Located, version: Version) -> bool:
+    recorded: Mapping[str, Any] = located.model.breaking_changes
+    return any(_precedence(parse_semver(key)) == _precedence(version) for key in recorded)
+
+
+def _problem(located: Located, rule: Rule, message: str, *, field_name: str = "version") -> Problem:
+    model_fields = type(located.model).model_fields
+    has_field = field_name in model_fields and (
+        field_name != "breaking_changes" or bool(located.model.breaking_changes)
+    )
+    target = field_name if has_field else "version"
+    position: Position = located.position(target)
+    return Problem(located.display, position, (target,), rule, message)

@@ -1,0 +1,151 @@
+"""Which file is which: classifying paths, and finding every contract file of a project.
+
+The layout is fixed so that a file's kind follows from its path:
+``connectors/<connector_id>/metadata.json``, ``contracts/runners/<runner_id>.yaml`` and
+``goldens/<runner_id>/<case>.yaml``. A file that looks meant to be one of these but is
+named otherwise (``metadata.yml``, ``Metadata.json``, ``case.yml``) is a problem, so that
+it is never silently skipped.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from jobforge.contracts import rules
+from jobforge.contracts.config import ContractsConfig
+from jobforge.contracts.problems import START, Problem
+
+CONNECTOR_FILE = "metadata.json"
+CONTRACT_SUFFIX = ".yaml"
+_YAML_LOOKALIKES = {".yml", ".json", ".yaml"}
+_README_NAMES = {"readme.md", "readme.rst", "readme.txt", ".gitkeep"}
+EXPECTED_LAYOUT = (
+    "connectors/<connector_id>/metadata.json, contracts/runners/<runner_id>.yaml "
+    "or goldens/<runner_id>/<case>.yaml"
+)
+
+
+class FileKind(StrEnum):
+    RUNNER = "runner"
+    CONNECTOR = "connector"
+    GOLDEN = "golden"
+
+
+@dataclass(frozen=True, slots=True)
+class ContractFile:
+    kind: FileKind
+    path: Path
+    display: str
+
+
+@dataclass(frozen=True, slots=True)
+class Misnamed:
+    display: str
+    message: str
+
+    def problem(self) -> Problem:
+        return Problem(self.display, START, (), rules.MISNAMED_FILE, self.message)
+
+
+def classify(path: Path, config: ContractsConfig) -> ContractFile | Misnamed | None:
+    """The kind of ``path``, a Misnamed if it looks like a misnamed contract, else None."""
+    absolute = path.resolve()
+    display = config.relative(path)
+    name = absolute.name
+    lowered = name.lower()
+    for folder, classifier in (
+        (config.connectors_dir, _connector),
+        (config.runners_dir, _runner),
+        (config.goldens_dir, _golden),
+    ):
+        try:
+            parts = absolute.relative_to(folder.resolve()).parts
+        except ValueError:
+            continue
+        if lowered in _README_NAMES:
+            return None
+        return classifier(parts, path, display)
+    return None
+
+
+def _connector(parts: tuple[str, ...], path: Path, display: str) -> ContractFile | Misnamed | None:
+    name = parts[-1]
+    if len(parts) == 2 and name == CONNECTOR_FILE:
+        return ContractFile(FileKind.CONNECTOR, path, display)
+    looks_meant = name.lower().startswith("metadata") or name.lower().endswith(".json")
+    if not looks_meant:
+        return None
+    if len(parts) != 2:
+        return Misnamed(
+            display, "connector metadata goes in connectors/<connector_id>/metadata.json"
+        )
+    return Misnamed(display, f"connector metadata must be named {CONNECTOR_FILE!r}, got {name!r}")
+
+
+def _runner(parts: tuple[str, ...], path: Path, display: str) -> ContractFile | Misnamed | None:
+    suffix = Path(parts[-1]).suffix
+    if len(parts) == 1 and suffix == CONTRACT_SUFFIX:
+        return ContractFile(FileKind.RUNNER, path, display)
+    if suffix.lower() not in _YAML_LOOKALIKES:
+        return None
+    if len(parts) != 1:
+        return Misnamed(display, "runner contracts go directly in the runners folder")
+    return Misnamed(display, f"runner contracts end in {CONTRACT_SUFFIX!r}, got {suffix!r}")
+
+
+def _golden(parts: tuple[str, ...], path: Path, display: str) -> ContractFile | Misnamed | None:
+    suffix = Path(parts[-1]).suffix
+    if len(parts) == 2 and suffix == CONTRACT_SUFFIX:
+        return ContractFile(FileKind.GOLDEN, path, display)
+    if suffix.lower() not in _YAML_LOOKALIKES:
+        return None
+    if len(parts) != 2:
+        return Misnamed(display, "goldens go in goldens/<runner_id>/<case>.yaml")
+    return Misnamed(display, f"golden cases end in {CONTRACT_SUFFIX!r}, got {suffix!r}")
+
+
+def discover(config: ContractsConfig) -> tuple[list[ContractFile], list[Problem]]:
+    """Every contract file under the configured folders, and every misnamed one."""
+    files: list[ContractFile] = []
+    problems: list[Problem] = []
+    for folder in (config.runners_dir, config.connectors_dir, config.goldens_dir):
+        for path in _walk(folder):
+            found = classify(path, config)
+            if isinstance(found, ContractFile):
+                files.append(found)
+            elif isinstance(found, Misnamed):
+                problems.append(found.problem())
+    problems.extend(_connector_folders_without_metadata(config))
+    return files, problems
+
+
+def _walk(folder: Path) -> list[Path]:
+    """Files under ``folder``, sorted, skipping hidden entries (``.git``, editor files)."""
+    found: list[Path] = []
+    if not folder.is_dir():
+        return found
+    for directory, subdirectories, names in os.walk(folder):
+        subdirectories[:] = sorted(d for d in subdirectories if not d.startswith("."))
+        found.extend(Path(directory, name) for name in sorted(names) if not name.startswith("."))
+    return found
+
+
+def _connector_folders_without_metadata(config: ContractsConfig) -> list[Problem]:
+    if not config.connectors_dir.is_dir():
+        return []
+    return [
+        Problem(
+            config.relative(entry),
+            START,
+            (),
+            rules.MISSING_METADATA,
+            f"connector folder without a {CONNECTOR_FILE}",
+        )
+        for entry in sorted(config.connectors_dir.iterdir())
+        if entry.is_dir()
+        and not entry.name.startswith(".")
+        and not any(child.name.lower().startswith("metadata") for child in entry.iterdir())
+    ]

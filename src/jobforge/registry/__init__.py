@@ -1,0 +1,1 @@
+"""The connector registry: Markdown pages and registry.json rendered from connector metadata."""

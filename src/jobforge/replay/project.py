@@ -1,0 +1,138 @@
+"""From a project's contract files to what replay and fuzzing need: goldens and contracts."""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from jobforge.contracts.config import ContractsConfig
+from jobforge.contracts.contract_set import load_contract_set
+from jobforge.contracts.layout import ContractFile, FileKind, Misnamed, classify, discover
+from jobforge.contracts.loader import load_file
+from jobforge.contracts.model_errors import validation_problems
+from jobforge.contracts.models import GoldenCase, RunnerConfig
+from jobforge.contracts.problems import Problem
+from jobforge.errors import ConfigurationError
+from jobforge.handlers import import_handler_modules
+from jobforge.replay.cases import DEFAULT_NOW, DEFAULT_SEED, GoldenSpec
+from jobforge.worker.job_types import JobTypeContract
+
+# Golden tenants may be readable names; they map to stable UUIDs in this namespace.
+TENANT_NAMESPACE = uuid.UUID("6a6f6266-6f72-4765-8000-74656e616e74")
+
+
+@dataclass
+class ReplayInputs:
+    goldens: list[GoldenSpec] = field(default_factory=list)
+    job_types: dict[str, JobTypeContract] = field(default_factory=dict)
+    runners: dict[str, RunnerConfig] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def tenant_uuid(tenant: str) -> str:
+    """The golden's tenant as a UUID: itself if it is one, else a stable name-based UUID."""
+    try:
+        return str(uuid.UUID(tenant))
+    except ValueError:
+        return str(uuid.uuid5(TENANT_NAMESPACE, tenant))
+
+
+def job_type_contracts(runners: Sequence[RunnerConfig]) -> dict[str, JobTypeContract]:
+    return {
+        job_type: JobTypeContract(
+            runner_id=runner.runner_id,
+            runner_version=str(runner.version),
+            input_schema=contract.input_schema,
+            output_schema=contract.output_schema,
+            timeout_seconds=runner.timeout_seconds,
+        )
+        for runner in runners
+        for job_type, contract in runner.job_types.items()
+    }
+
+
+def load_replay_inputs(config: ContractsConfig, paths: Sequence[Path] = ()) -> ReplayInputs:
+    """Runner contracts and goldens (all of them, or those at ``paths``), with problems."""
+    from pydantic import ValidationError  # noqa: PLC0415
+
+    inputs = ReplayInputs()
+    contracts = load_contract_set(config)
+    inputs.problems.extend(contracts.problems)
+    inputs.runners = {key: located.model for key, located in contracts.runners.items()}
+    inputs.job_types = job_type_contracts(list(inputs.runners.values()))
+    for file in _golden_files(config, paths, inputs.problems):
+        loaded = load_file(file.path, file.display, max_bytes=config.max_file_bytes)
+        if not loaded.ok:
+            inputs.problems.extend(loaded.problems)
+            continue
+        try:
+            case = GoldenCase.model_validate(loaded.data)
+        except ValidationError as exc:
+            inputs.problems.extend(validation_problems(exc, GoldenCase, loaded))
+            continue
+        runner = inputs.job_types.get(case.job_type)
+        expected_line = loaded.positions.value(("expected_output",)).line
+        inputs.goldens.append(
+            GoldenSpec(
+                name=case.name,
+                path=Path(file.display),
+                line=expected_line,
+                job_type=case.job_type,
+                tenant_id=tenant_uuid(case.tenant),
+                input=case.input,
+                expected_output=case.expected_output,
+                exact=case.exact,
+                expected_trace_keys=tuple(case.expected_trace_keys),
+                expected_artifact_keys=tuple(case.expected_artifact_keys),
+                deterministic=case.deterministic,
+                connector_responses=tuple(
+                    response.model_dump(
+                        exclude_unset=True,
+                        include={"connector_id", "operation", "request", "response"},
+                    )
+                    for response in case.connector_responses
+                ),
+                now=datetime.fromisoformat(case.now) if case.now else DEFAULT_NOW,
+                seed=case.seed if case.seed is not None else DEFAULT_SEED,
+                expected_output_line=expected_line,
+                runner_id=runner.runner_id if runner else None,
+            )
+        )
+    return inputs
+
+
+def _golden_files(
+    config: ContractsConfig, paths: Sequence[Path], problems: list[Problem]
+) -> list[ContractFile]:
+    if not paths:
+        files, _ = discover(config)
+        return [file for file in files if file.kind is FileKind.GOLDEN]
+    chosen: list[ContractFile] = []
+    for path in paths:
+        found = classify(path, config)
+        if isinstance(found, ContractFile) and found.kind is FileKind.GOLDEN:
+            chosen.append(found)
+        elif isinstance(found, Misnamed):
+            problems.append(found.problem())
+        else:
+            raise ConfigurationError(f"{path}: not a golden file (goldens/<runner_id>/<case>.yaml)")
+    return chosen
+
+
+def import_project_handlers(config: ContractsConfig) -> None:
+    """Import ``[tool.jobforge] handler_modules`` from the project root (and its src/)."""
+    for folder in (config.root / "src", config.root):
+        if folder.is_dir() and str(folder) not in sys.path:
+            sys.path.insert(0, str(folder))
+    try:
+        import_handler_modules(config.handler_modules)
+    except Exception as exc:
+        cause = exc.__cause__ or exc
+        raise ConfigurationError(
+            f"pyproject.toml [tool.jobforge] handler_modules: importing failed: "
+            f"{type(cause).__name__}: {cause}"
+        ) from exc

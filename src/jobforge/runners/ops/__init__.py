@@ -1,0 +1,1 @@
+"""Operations runners: scans and checks of the infrastructure JobForge users run."""

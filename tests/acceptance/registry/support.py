@@ -1,0 +1,31 @@
+"""Running ``jobforge-contracts`` as a user types it, in scratch projects."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+PROGRAM = str(Path(sys.executable).parent / "jobforge-contracts")
+DEADLINE_SECONDS = 60
+
+
+def contracts(*arguments: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    completed = subprocess.run(
+        [PROGRAM, *arguments],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=DEADLINE_SECONDS,
+        check=False,
+    )
+    assert "Traceback" not in completed.stderr, completed.stderr
+    return completed
+
+
+def folder_bytes(folder: Path) -> dict[str, bytes]:
+    return {
+        path.relative_to(folder).as_posix(): path.read_bytes()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }

@@ -1,0 +1,45 @@
+"""Building small projects of contract files in a temporary folder."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+SAMPLE_CONNECTOR = REPO_ROOT / "connectors" / "readylayer.cdn" / "metadata.json"
+SAMPLE_RUNNER = REPO_ROOT / "contracts" / "runners" / "autopilot.ops.scan.yaml"
+SAMPLE_GOLDENS = REPO_ROOT / "goldens" / "autopilot.ops.scan"
+
+
+def sample_connector(**changes: Any) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(SAMPLE_CONNECTOR.read_text(encoding="utf-8"))
+    document.pop("$schema")
+    document.update(changes)
+    return document
+
+
+def write_connector(root: Path, folder: str, document: dict[str, Any]) -> Path:
+    path = root / "connectors" / folder / "metadata.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def make_project(root: Path, *, pyproject: str = "", with_samples: bool = True) -> Path:
+    """A project at ``root``: a pyproject.toml and, optionally, the shipped sample files."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "pyproject.toml").write_text(pyproject, encoding="utf-8")
+    if with_samples:
+        connector = root / "connectors" / "readylayer.cdn"
+        connector.mkdir(parents=True)
+        shutil.copyfile(SAMPLE_CONNECTOR, connector / "metadata.json")
+        runners = root / "contracts" / "runners"
+        runners.mkdir(parents=True)
+        shutil.copyfile(SAMPLE_RUNNER, runners / SAMPLE_RUNNER.name)
+        shutil.copytree(SAMPLE_GOLDENS, root / "goldens" / SAMPLE_GOLDENS.name)
+    return root
+
+
+SAMPLE_PYPROJECT = '[tool.jobforge]\nhandler_modules = ["jobforge.runners.ops.scan"]\n'

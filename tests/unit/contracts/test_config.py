@@ -1,0 +1,70 @@
+"""``[tool.jobforge.contracts]``: folders, limits, and ignores that must give a reason."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from jobforge.contracts.config import load_config
+from jobforge.contracts.validation import validate
+from jobforge.errors import ConfigurationError
+from tests.unit.contracts.support import sample_connector, write_connector
+
+
+def _config(tmp_path: Path, table: str) -> Path:
+    (tmp_path / "pyproject.toml").write_text(table, encoding="utf-8")
+    return tmp_path
+
+
+def test_defaults_without_pyproject(tmp_path: Path) -> None:
+    config = load_config(tmp_path)
+    assert config.connectors_dir == tmp_path.resolve() / "connectors"
+    assert config.ignores == ()
+
+
+def test_ignore_without_reason_is_a_configuration_error(tmp_path: Path) -> None:
+    _config(
+        tmp_path,
+        '[[tool.jobforge.contracts.ignore]]\npaths = ["connectors/*"]\nrules = ["JF202"]\n',
+    )
+    with pytest.raises(ConfigurationError, match=r"ignore\[0\] needs a reason"):
+        load_config(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ("[tool.jobforge.contracts]\nconnector_dir = 'x'\n", "did you mean 'connectors_dir'"),
+        ("[tool.jobforge.contracts]\nmax_file_bytes = 0\n", "expected a positive integer"),
+        (
+            '[[tool.jobforge.contracts.ignore]]\npaths = ["a"]\nrules = ["JF999"]\nreason = "r"\n',
+            "no rule 'JF999'",
+        ),
+        (
+            '[[tool.jobforge.contracts.ignore]]\npaths = []\nrules = ["JF101"]\nreason = "r"\n',
+            "paths must be a non-empty list",
+        ),
+    ],
+)
+def test_malformed_configuration(tmp_path: Path, table: str, message: str) -> None:
+    _config(tmp_path, table)
+    with pytest.raises(ConfigurationError, match=message):
+        load_config(tmp_path)
+
+
+def test_ignore_silences_the_rule_for_matching_paths_only(tmp_path: Path) -> None:
+    _config(
+        tmp_path,
+        "[[tool.jobforge.contracts.ignore]]\n"
+        'paths = ["connectors/legacy*/metadata.json"]\n'
+        'rules = ["connector-folder-mismatch"]\n'
+        'reason = "legacy folders keep their old names until the 2.0 rename"\n',
+    )
+    legacy = write_connector(tmp_path, "legacy-api", sample_connector(connector_id="legacy.api"))
+    other = write_connector(tmp_path, "other-api", sample_connector(connector_id="other.api"))
+    result = validate(load_config(tmp_path), [legacy, other])
+    assert [(p.path, p.rule.id) for p in result.problems] == [
+        ("connectors/other-api/metadata.json", "JF202")
+    ]
+    assert result.ignored == 1

@@ -1,0 +1,59 @@
+"""Misnamed files are problems, never silently skipped."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from jobforge.contracts.config import load_config
+from jobforge.contracts.validation import validate
+from tests.unit.contracts.support import make_project
+
+
+@pytest.mark.parametrize(
+    ("relative", "message"),
+    [
+        (
+            "connectors/x/metadata.yml",
+            "connector metadata must be named 'metadata.json', got 'metadata.yml'",
+        ),
+        (
+            "connectors/x/Metadata.json",
+            "connector metadata must be named 'metadata.json', got 'Metadata.json'",
+        ),
+        (
+            "connectors/metadata.json",
+            "connector metadata goes in connectors/<connector_id>/metadata.json",
+        ),
+        ("contracts/runners/a.yml", "runner contracts end in '.yaml', got '.yml'"),
+        ("contracts/runners/a.json", "runner contracts end in '.yaml', got '.json'"),
+        ("goldens/a/case.yml", "golden cases end in '.yaml', got '.yml'"),
+        ("goldens/case.yaml", "goldens go in goldens/<runner_id>/<case>.yaml"),
+    ],
+)
+def test_misnamed_file_is_reported(tmp_path: Path, relative: str, message: str) -> None:
+    make_project(tmp_path, with_samples=False)
+    path = tmp_path / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("{}", encoding="utf-8")
+    # Found when validating everything, and when the file is named.
+    for result in (validate(load_config(tmp_path)), validate(load_config(tmp_path), [path])):
+        lines = [(p.path, p.rule.id, p.message) for p in result.problems if p.rule.id == "JF114"]
+        assert lines == [(relative, "JF114", message)]
+
+
+def test_connector_folder_without_metadata(tmp_path: Path) -> None:
+    make_project(tmp_path, with_samples=False)
+    (tmp_path / "connectors" / "empty.one").mkdir(parents=True)
+    (tmp_path / "connectors" / "empty.one" / "README.md").write_text("hi", encoding="utf-8")
+    result = validate(load_config(tmp_path))
+    assert [(p.path, p.rule.id) for p in result.problems] == [("connectors/empty.one", "JF117")]
+
+
+def test_unrelated_named_file_is_reported(tmp_path: Path) -> None:
+    make_project(tmp_path, with_samples=False)
+    (tmp_path / "notes.txt").write_text("x", encoding="utf-8")
+    result = validate(load_config(tmp_path), [tmp_path / "notes.txt"])
+    assert [p.rule.id for p in result.problems] == ["JF114"]
+    assert result.problems[0].message.startswith("not a contract file: expected connectors/")

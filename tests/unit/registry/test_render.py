@@ -1,0 +1,131 @@
+"""Rendering the registry: determinism, content, escaping."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from jobforge.contracts.models import ConnectorMetadata
+from jobforge.registry.render import (
+    MARKER_LINE,
+    RegistryError,
+    markdown_code,
+    markdown_text,
+    render_registry,
+)
+from tests.unit.contracts.support import sample_connector
+
+
+def connector(connector_id: str, **changes: Any) -> ConnectorMetadata:
+    document = sample_connector(connector_id=connector_id, **changes)
+    return ConnectorMetadata.model_validate(document)
+
+
+CONNECTORS = [
+    connector("zeta.api", version="2.1.0", status="stable", maturity="production"),
+    connector("alpha.api", supported_job_types=["alpha.b", "alpha.a"]),
+    connector("mid.api", capabilities={**sample_connector()["capabilities"], "batch": True}),
+]
+
+
+def test_rendering_twice_gives_the_same_bytes() -> None:
+    assert render_registry(CONNECTORS) == render_registry(CONNECTORS)
+
+
+def test_input_order_does_not_matter() -> None:
+    assert render_registry(CONNECTORS) == render_registry(list(reversed(CONNECTORS)))
+
+
+def test_one_page_per_connector_plus_index_and_json() -> None:
+    files = render_registry(CONNECTORS)
+    assert sorted(files) == [
+        "alpha.api.md", "index.md", "mid.api.md", "registry.json", "zeta.api.md",
+    ]  # fmt: skip
+    for name, text in files.items():
+        assert text.endswith("\n"), name
+        assert not text.endswith("\n\n"), name
+        assert "\r" not in text
+
+
+def test_index_lists_connectors_sorted_with_a_capability_matrix() -> None:
+    index = render_registry(CONNECTORS)["index.md"]
+    assert index.startswith(MARKER_LINE + "\n")
+    rows = [line for line in index.splitlines() if line.startswith("| [")]
+    assert [row.split("]")[0] for row in rows] == [
+        "| [alpha.api", "| [mid.api", "| [zeta.api",   # the connector table
+        "| [alpha.api", "| [mid.api", "| [zeta.api",   # the capability matrix
+    ]  # fmt: skip
+    assert "| [zeta.api](zeta.api.md) | 2.1.0 | stable | production | `autopilot.ops.scan` |" in (
+        index
+    )
+    assert "| [alpha.api](alpha.api.md) | 1.0.0 | beta | development | `alpha.a`, `alpha.b` |" in (
+        index
+    )
+    header = "| Connector | bidirectional | streaming | batch | real_time | webhook | polling |"
+    assert header in index
+    assert "| [mid.api](mid.api.md) | no | no | yes | no | no | yes |" in index
+
+
+def test_connector_page_shows_everything_a_user_needs() -> None:
+    page = render_registry(CONNECTORS)["zeta.api.md"]
+    for expected in (
+        "# zeta.api",
+        "| Version | 2.1.0 |",
+        "- `autopilot.ops.scan`",
+        "| yes | `bearer_token` | `env` |",
+        "| 5 | 10 | minute | yes |",
+        "| `rate_limit_exceeded` | yes | exponential_backoff | 3 | queue | yes |",
+        "None recorded.",
+    ):
+        assert expected in page
+
+
+def test_breaking_changes_are_listed_newest_first() -> None:
+    recorded = connector(
+        "b.api",
+        version="3.0.0",
+        breaking_changes={
+            "2.0.0": {"message": "Old."},
+            "10.0.0": {"message": "Newest.", "upgrade_deadline": "2027-01-31"},
+            "3.0.0": {"message": "Middle.", "migration_documentation_url": "https://x.test/m"},
+        },
+    )
+    page = render_registry([recorded])["b.api.md"]
+    lines = [line for line in page.splitlines() if line.startswith("- **")]
+    assert lines == [
+        "- **10.0.0**: Newest. Upgrade by 2027-01-31.",
+        "- **3.0.0**: Middle. [Migration guide](<https://x.test/m>)",
+        "- **2.0.0**: Old.",
+    ]
+
+
+def test_registry_json_is_sorted_and_complete() -> None:
+    document = json.loads(render_registry(CONNECTORS)["registry.json"])
+    assert document["registry_format"] == 1
+    assert [c["connector_id"] for c in document["connectors"]] == [
+        "alpha.api", "mid.api", "zeta.api",
+    ]  # fmt: skip
+    first = document["connectors"][0]
+    assert first["page"] == "alpha.api.md"
+    assert "$schema" not in first
+    assert first["rate_limits"]["burst_size"] == 10
+
+
+def test_free_text_cannot_break_a_table_or_inject_html() -> None:
+    hostile = connector("x.api", description="a | b <script>alert(1)</script> & c\nd")
+    page = render_registry([hostile])["x.api.md"]
+    assert "a \\| b &lt;script&gt;alert(1)&lt;/script&gt; &amp; c d" in page
+    assert "<script>" not in page
+
+
+def test_markdown_filters() -> None:
+    assert markdown_text("a\\b|c") == "a\\\\b\\|c"
+    assert markdown_code("a.b") == "`a.b`"
+    assert markdown_code("a`b") == "`` a`b ``"
+
+
+def test_a_connector_named_index_is_refused() -> None:
+    with pytest.raises(RegistryError, match="rename the connector"):
+        render_registry([connector("index")])

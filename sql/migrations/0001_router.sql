@@ -326,11 +326,12 @@ BEGIN
     -- runnable now (then workers are notified).
     SELECT array_agg(encode(set_bit(set_bit(
                overlay(uuid_send(gen_random_uuid()) PLACING v_time_prefix FROM 1 FOR 6),
-               52, 1), 53, 1), 'hex')::uuid ORDER BY e.ord),
-           bool_or(e.doc ? 'idempotency_key'),
-           bool_or(NOT (e.doc ? 'run_at') OR (e.doc ->> 'run_at')::timestamptz <= now())
+               52, 1), 53, 1), 'hex')::uuid ORDER BY r.ord),
+           bool_or(r.idempotency_key IS NOT NULL),
+           bool_or(r.run_at IS NULL OR r.run_at <= now())
     INTO v_ids, v_keyed, v_runnable
-    FROM jsonb_array_elements(p_jobs) WITH ORDINALITY AS e(doc, ord);
+    FROM ROWS FROM (jsonb_to_recordset(p_jobs) AS (idempotency_key text, run_at timestamptz))
+         WITH ORDINALITY AS r(idempotency_key, run_at, ord);
 
     -- Two clients enqueueing overlapping keys in different orders would wait on each
     -- other's unique-index entries in opposite orders and deadlock. Taking a transaction
@@ -352,17 +353,21 @@ BEGIN
         ordering_key, trace_id, backoff_base_seconds, backoff_cap_seconds, replay_context
     )
     SELECT
-        v_ids[e.ord], r.tenant_id, r.type, e.doc -> 'payload', r.idempotency_key,
+        v_ids[r.ord], r.tenant_id, r.type, r.payload, r.idempotency_key,
         coalesce(r.priority, 0), coalesce(r.run_at, now()), coalesce(r.max_attempts, 5),
-        r.ordering_key, coalesce(r.trace_id, replace(v_ids[e.ord]::text, '-', '')),
+        r.ordering_key, coalesce(r.trace_id, replace(v_ids[r.ord]::text, '-', '')),
         coalesce(r.backoff_base_seconds, 1), coalesce(r.backoff_cap_seconds, 300),
-        e.doc -> 'replay_context'
-    FROM jsonb_array_elements(p_jobs) WITH ORDINALITY AS e(doc, ord),
-         LATERAL jsonb_to_record(e.doc) AS r(
-             tenant_id uuid, type text, idempotency_key text, priority integer,
+        r.replay_context
+    -- One set-returning call parses every job (faster than a jsonb_to_record per element).
+    FROM ROWS FROM (jsonb_to_recordset(p_jobs) AS (
+             tenant_id uuid, type text, payload jsonb, idempotency_key text, priority integer,
              run_at timestamptz, max_attempts integer, ordering_key text, trace_id text,
-             backoff_base_seconds double precision, backoff_cap_seconds double precision)
-    ORDER BY e.ord  -- seq follows input order: FIFO within an ordering key
+             backoff_base_seconds double precision, backoff_cap_seconds double precision,
+             replay_context jsonb)) WITH ORDINALITY AS r(
+             tenant_id, type, payload, idempotency_key, priority, run_at, max_attempts,
+             ordering_key, trace_id, backoff_base_seconds, backoff_cap_seconds,
+             replay_context, ord)
+    ORDER BY r.ord  -- seq follows input order: FIFO within an ordering key
     ON CONFLICT (tenant_id, type, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING;
 
     IF v_runnable THEN
@@ -371,10 +376,11 @@ BEGIN
 
     IF NOT v_keyed THEN
         RETURN QUERY
-        SELECT (e.ord - 1)::integer, v_ids[e.ord], true, 'queued'::jobforge_job_state,
-               coalesce(e.doc ->> 'trace_id', replace(v_ids[e.ord]::text, '-', ''))
-        FROM jsonb_array_elements(p_jobs) WITH ORDINALITY AS e(doc, ord)
-        ORDER BY e.ord;
+        SELECT (r.ord - 1)::integer, v_ids[r.ord], true, 'queued'::jobforge_job_state,
+               coalesce(r.trace_id, replace(v_ids[r.ord]::text, '-', ''))
+        FROM ROWS FROM (jsonb_to_recordset(p_jobs) AS (trace_id text))
+             WITH ORDINALITY AS r(trace_id, ord)
+        ORDER BY r.ord;
         RETURN;
     END IF;
 

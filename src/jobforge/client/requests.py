@@ -47,8 +47,8 @@ def _aware(value: datetime | None, field: str) -> str | None:
 class _JobDocuments:
     """Builds the JSON array ``jobforge_enqueue_jobs`` takes, checking each job's fields.
 
-    Tenant ids and job types repeat across a batch, so each distinct value is checked once;
-    the whole batch is encoded by one call into the C JSON encoder.
+    Tenant ids and job types repeat across a batch, so each distinct value is checked once.
+    Each payload is encoded once by the C JSON encoder, which also gives its size.
     """
 
     _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
@@ -56,8 +56,7 @@ class _JobDocuments:
     def __init__(self) -> None:
         self._tenant_ids: dict[UUID | str, str] = {}
         self._job_types: set[str] = set()
-        self._documents: list[dict[str, Any]] = []
-        self._labels: list[str] = []
+        self._documents: list[str] = []
 
     def add(self, spec: JobSpec, label: str) -> None:
         tenant_id = self._tenant_ids.get(spec.tenant_id)
@@ -67,57 +66,54 @@ class _JobDocuments:
         if spec.type not in self._job_types:
             validate_job_type(spec.type)
             self._job_types.add(spec.type)
-        if not has_only_string_keys(spec.payload):
-            canonical_json(spec.payload, label=f"{label}.payload")  # raises, naming the key
-        document: dict[str, Any] = {
-            "tenant_id": tenant_id,
-            "type": spec.type,
-            "payload": spec.payload,
-        }
+        head: dict[str, Any] = {"tenant_id": tenant_id, "type": spec.type}
         if spec.max_attempts != DEFAULT_MAX_ATTEMPTS:
             if not isinstance(spec.max_attempts, int) or not 1 <= spec.max_attempts <= 1000:
                 raise InvalidArgument(
                     f"{label}.max_attempts: expected an integer from 1 to 1000, "
                     f"got {spec.max_attempts!r}"
                 )
-            document["max_attempts"] = spec.max_attempts
+            head["max_attempts"] = spec.max_attempts
         if spec.priority != 0:
             if not isinstance(spec.priority, int) or not -32768 <= spec.priority <= 32767:
                 raise InvalidArgument(
                     f"{label}.priority: expected an integer from -32768 to 32767, "
                     f"got {spec.priority!r}"
                 )
-            document["priority"] = spec.priority
+            head["priority"] = spec.priority
         if spec.run_at is not None:
-            document["run_at"] = _aware(spec.run_at, f"{label}.run_at")
+            head["run_at"] = _aware(spec.run_at, f"{label}.run_at")
         for name in _OPTIONAL_FIELDS:
             value = getattr(spec, name)
             if value is not None:
-                document[name] = value
-        self._documents.append(document)
-        self._labels.append(label)
+                head[name] = value
+        try:
+            head_text = self._ENCODER.encode(head)
+        except (TypeError, ValueError):
+            for name, value in head.items():
+                canonical_json(value, label=f"{label}.{name}")
+            raise
+        self._documents.append(f'{head_text[:-1]},"payload":{self._payload(spec.payload, label)}}}')
+
+    def _payload(self, payload: Any, label: str) -> str:
+        try:
+            text = self._ENCODER.encode(payload)
+        except (TypeError, ValueError):
+            canonical_json(payload, label=f"{label}.payload")  # raises, naming the spot
+            raise
+        # UTF-8 takes at most 4 bytes a character: only long texts need measuring in bytes.
+        too_long = (
+            len(text) * 4 > MAX_PAYLOAD_BYTES and len(text.encode("utf-8")) > MAX_PAYLOAD_BYTES
+        )
+        if too_long or NUL_ESCAPE in text or not has_only_string_keys(payload):
+            _payload_text(payload, f"{label}.payload")  # raises with the path and the reason
+        return text
 
     def __len__(self) -> int:
         return len(self._documents)
 
     def encode(self) -> str:
-        try:
-            text = self._ENCODER.encode(self._documents)
-            encoded_size = len(text.encode("utf-8"))
-        except (TypeError, ValueError) as exc:
-            self._raise_for_bad_payload()
-            raise InvalidArgument(f"jobs: not JSON-encodable: {exc}") from exc
-        if NUL_ESCAPE in text:
-            self._raise_for_bad_payload()
-        if encoded_size > MAX_PAYLOAD_BYTES:  # only then can one payload be over the limit
-            for document, label in zip(self._documents, self._labels, strict=True):
-                _payload_text(document["payload"], f"{label}.payload")
-        return text
-
-    def _raise_for_bad_payload(self) -> None:
-        for document, label in zip(self._documents, self._labels, strict=True):
-            for name, value in document.items():
-                canonical_json(value, label=f"{label}.{name}")
+        return "[" + ",".join(self._documents) + "]"
 
 
 DEFAULT_MAX_ATTEMPTS = 5

@@ -6,8 +6,12 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from jobforge.errors import ConfigurationError
 from jobforge.handlers import import_handler_modules
 from jobforge.project import ProjectConfig, load_project_config
+from jobforge.worker.job_types import JobTypeContract, contracts_by_job_type
+
+MAX_LISTED_PROBLEMS = 5
 
 
 def load_project_handlers(extra_modules: Sequence[str] = ()) -> ProjectConfig:
@@ -19,3 +23,30 @@ def load_project_handlers(extra_modules: Sequence[str] = ()) -> ProjectConfig:
             sys.path.insert(0, str(folder))
     import_handler_modules([*project.handler_modules, *extra_modules])
     return project
+
+
+def load_project_contracts(project: ProjectConfig) -> dict[str, JobTypeContract]:
+    """The runner contracts of the project, by job type, for the worker to enforce.
+
+    A project without a pyproject.toml or runner contracts has none. Contract files that
+    do not validate stop the worker: it must not run jobs against contracts it cannot read.
+    """
+    if project.root is None:
+        return {}
+    from jobforge.contracts.config import load_config  # noqa: PLC0415 - only when running
+    from jobforge.contracts.contract_set import load_contract_set  # noqa: PLC0415
+
+    config = load_config(project.root)
+    if not config.runners_dir.is_dir():
+        return {}
+    contracts = load_contract_set(config)
+    if contracts.problems:
+        listed = "\n".join(
+            f"  {p.path}:{p.position.line}:{p.position.column}: {p.message}"
+            for p in contracts.problems[:MAX_LISTED_PROBLEMS]
+        )
+        raise ConfigurationError(
+            f"the runner contracts do not validate (jobforge-contracts validate shows all):\n"
+            f"{listed}\nfix them, or run with --no-contracts"
+        )
+    return contracts_by_job_type(contracts.runner_models())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from jobforge.cli.common import EXIT_FAILURE, EXIT_OK, add_database_url_option
-from jobforge.cli.handler_loading import load_project_handlers
+from jobforge.cli.handler_loading import load_project_contracts, load_project_handlers
 from jobforge.client import JobForgeClient
 from jobforge.db.connection import require_database_url
 from jobforge.handlers import default_registry
@@ -31,10 +31,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    load_project_handlers(args.modules)
+    project = load_project_handlers(args.modules)
+    job_types = load_project_contracts(project)
     with JobForgeClient(require_database_url(args.database_url)) as client:
         replay = replay_recorded_job(
-            client, args.job, registry=default_registry, job_types={}, attempt=args.attempt
+            client, args.job, registry=default_registry, job_types=job_types, attempt=args.attempt
         )
     print(f"job {replay.job_id} attempt {replay.attempt}: {replay.report}")
     return EXIT_OK if replay.matches else EXIT_FAILURE

@@ -7,7 +7,7 @@ import signal
 from types import FrameType
 
 from jobforge.cli.common import EXIT_FAILURE, EXIT_OK, add_database_url_option
-from jobforge.cli.handler_loading import load_project_handlers
+from jobforge.cli.handler_loading import load_project_contracts, load_project_handlers
 from jobforge.db.connection import require_database_url
 from jobforge.handlers import default_registry
 from jobforge.worker import Worker, WorkerConfig
@@ -61,6 +61,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--burst", action="store_true", help="drain what is runnable now, then exit"
     )
     parser.add_argument(
+        "--no-contracts",
+        action="store_true",
+        help="do not enforce the project's runner contracts (contracts/runners/*.yaml); by "
+        "default payloads and outputs are checked against their job type's schemas",
+    )
+    parser.add_argument(
         "--worker-id", default=None, help="lease owner name (default: host:pid:random)"
     )
     parser.add_argument(
@@ -72,7 +78,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run(args: argparse.Namespace) -> int:
     configure_json_logging(args.log_level)
     url = require_database_url(args.database_url)
-    load_project_handlers(args.modules)
+    project = load_project_handlers(args.modules)
+    job_types = {} if args.no_contracts else load_project_contracts(project)
     options = {
         "concurrency": args.concurrency,
         "batch_size": args.batch_size,
@@ -86,7 +93,9 @@ def run(args: argparse.Namespace) -> int:
     }
     if args.worker_id:
         options["worker_id"] = args.worker_id
-    worker = Worker(url, registry=default_registry, config=WorkerConfig(**options))
+    worker = Worker(
+        url, registry=default_registry, config=WorkerConfig(**options), job_types=job_types
+    )
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
         worker.stop(immediate=worker_stopping[0])

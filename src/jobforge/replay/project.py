@@ -19,7 +19,7 @@ from jobforge.contracts.problems import Problem
 from jobforge.errors import ConfigurationError
 from jobforge.handlers import import_handler_modules
 from jobforge.replay.cases import DEFAULT_NOW, DEFAULT_SEED, GoldenSpec
-from jobforge.worker.job_types import JobTypeContract
+from jobforge.worker.job_types import JobTypeContract, contracts_by_job_type
 
 # Golden tenants may be readable names; they map to stable UUIDs in this namespace.
 TENANT_NAMESPACE = uuid.UUID("6a6f6266-6f72-4765-8000-74656e616e74")
@@ -41,20 +41,6 @@ def tenant_uuid(tenant: str) -> str:
         return str(uuid.uuid5(TENANT_NAMESPACE, tenant))
 
 
-def job_type_contracts(runners: Sequence[RunnerConfig]) -> dict[str, JobTypeContract]:
-    return {
-        job_type: JobTypeContract(
-            runner_id=runner.runner_id,
-            runner_version=str(runner.version),
-            input_schema=contract.input_schema,
-            output_schema=contract.output_schema,
-            timeout_seconds=runner.timeout_seconds,
-        )
-        for runner in runners
-        for job_type, contract in runner.job_types.items()
-    }
-
-
 def load_replay_inputs(config: ContractsConfig, paths: Sequence[Path] = ()) -> ReplayInputs:
     """Runner contracts and goldens (all of them, or those at ``paths``), with problems."""
     from pydantic import ValidationError  # noqa: PLC0415
@@ -63,7 +49,7 @@ def load_replay_inputs(config: ContractsConfig, paths: Sequence[Path] = ()) -> R
     contracts = load_contract_set(config)
     inputs.problems.extend(contracts.problems)
     inputs.runners = {key: located.model for key, located in contracts.runners.items()}
-    inputs.job_types = job_type_contracts(list(inputs.runners.values()))
+    inputs.job_types = contracts_by_job_type(inputs.runners.values())
     for file in _golden_files(config, paths, inputs.problems):
         loaded = load_file(file.path, file.display, max_bytes=config.max_file_bytes)
         if not loaded.ok:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
@@ -36,6 +36,41 @@ class JobTypeContract:
 
     def output_errors(self, output: Any) -> list[str]:
         return _errors(self._output_validator, output, "output")
+
+
+class _JobTypeSchemas(Protocol):
+    @property
+    def input_schema(self) -> Mapping[str, Any]: ...
+    @property
+    def output_schema(self) -> Mapping[str, Any]: ...
+
+
+class RunnerContractLike(Protocol):
+    """What the worker needs of a runner contract (``jobforge.contracts.models.RunnerConfig``)."""
+
+    @property
+    def runner_id(self) -> str: ...
+    @property
+    def version(self) -> object: ...
+    @property
+    def timeout_seconds(self) -> float: ...
+    @property
+    def job_types(self) -> Mapping[str, _JobTypeSchemas]: ...
+
+
+def contracts_by_job_type(runners: Iterable[RunnerContractLike]) -> dict[str, JobTypeContract]:
+    """The job-type contracts a worker enforces, from runner contracts."""
+    return {
+        job_type: JobTypeContract(
+            runner_id=runner.runner_id,
+            runner_version=str(runner.version),
+            input_schema=schemas.input_schema,
+            output_schema=schemas.output_schema,
+            timeout_seconds=runner.timeout_seconds,
+        )
+        for runner in runners
+        for job_type, schemas in runner.job_types.items()
+    }
 
 
 def _validator(schema: Mapping[str, Any] | None) -> Draft202012Validator | None:

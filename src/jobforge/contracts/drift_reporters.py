@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from jobforge.contracts.drift import ContractDrift, DriftResult
+from jobforge.contracts.problem_format import github_annotation, json_object, text_line
 from jobforge.contracts.problems import Problem
 
 PROGRAM = "jobforge-contracts drift"
@@ -25,7 +26,7 @@ def render_text(result: DriftResult) -> str:
             f"  {change.describe()}{' [breaking]' if change.breaking else ''}"
             for change in drift.changes
         )
-    lines.extend(_problem_line(problem) for problem in result.problems)
+    lines.extend(text_line(problem) for problem in result.problems)
     lines.append(summary(result))
     return "\n".join(lines) + "\n"
 
@@ -33,12 +34,6 @@ def render_text(result: DriftResult) -> str:
 def _heading(drift: ContractDrift) -> str:
     versions = f"{drift.old_version or '(new)'} -> {drift.new_version or '(removed)'}"
     return f"{drift.kind} {drift.contract_id} ({drift.display}): {versions}"
-
-
-def _problem_line(problem: Problem) -> str:
-    where = f"{problem.path}:{problem.position.line}:{problem.position.column}:"
-    field = f" {problem.field_text}:" if problem.field else ""
-    return f"{where}{field} {problem.rule.title}: {problem.message}"
 
 
 def render_json(result: DriftResult) -> str:
@@ -66,21 +61,9 @@ def render_json(result: DriftResult) -> str:
             }
             for drift in result.contracts
         ],
-        "problems": [_problem_json(problem) for problem in result.problems],
+        "problems": [json_object(problem) for problem in result.problems],
     }
     return _dump(document)
-
-
-def _problem_json(problem: Problem) -> dict[str, Any]:
-    return {
-        "path": problem.path,
-        "line": problem.position.line,
-        "column": problem.position.column,
-        "field": problem.field_text,
-        "rule": problem.rule.id,
-        "name": problem.rule.name,
-        "message": problem.message,
-    }
 
 
 def _dump(document: dict[str, Any]) -> str:
@@ -88,43 +71,22 @@ def _dump(document: dict[str, Any]) -> str:
 
 
 def render_github(result: DriftResult) -> str:
-    lines = [_annotation(problem) for problem in result.problems]
+    lines = [github_annotation(problem) for problem in result.problems]
     lines.append(summary(result))
     return "\n".join(lines) + "\n"
-
-
-def _annotation(problem: Problem) -> str:
-    properties = ",".join(
-        (
-            f"file={_escape_property(problem.path)}",
-            f"line={problem.position.line}",
-            f"col={problem.position.column}",
-            f"title={_escape_property(problem.rule.title)}",
-        )
-    )
-    field = f"{problem.field_text}: " if problem.field else ""
-    return f"::error {properties}::{_escape_data(field + problem.message)}"
 
 
 def render_file_problems(problems: list[Problem], output_format: str, program: str) -> str:
     """Problems that kept contract files from loading, before anything was compared."""
     if output_format == "json":
-        return _dump({"ok": False, "problems": [_problem_json(p) for p in problems]})
-    render = _annotation if output_format == "github" else _problem_line
+        return _dump({"ok": False, "problems": [json_object(p) for p in problems]})
+    render = github_annotation if output_format == "github" else text_line
     count = len(problems)
     closing = (
         f"{program}: {count} problem{'' if count == 1 else 's'} in the contract files; "
         "fix them first (`jobforge-contracts validate` checks everything)"
     )
     return "\n".join([*map(render, problems), closing]) + "\n"
-
-
-def _escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _escape_property(text: str) -> str:
-    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
 def summary(result: DriftResult) -> str:

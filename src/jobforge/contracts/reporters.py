@@ -9,22 +9,16 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from jobforge.contracts.problems import Problem
+from jobforge.contracts.problem_format import github_annotation, json_object, text_line
 from jobforge.contracts.validation import ValidationResult
 
 PROGRAM = "jobforge-contracts"
 
 
 def render_text(result: ValidationResult) -> str:
-    lines = [_text_line(problem) for problem in result.problems]
+    lines = [text_line(problem) for problem in result.problems]
     lines.append(summary(result))
     return "\n".join(lines) + "\n"
-
-
-def _text_line(problem: Problem) -> str:
-    where = f"{problem.path}:{problem.position.line}:{problem.position.column}:"
-    field = f" {problem.field_text}:" if problem.field else ""
-    return f"{where}{field} {problem.rule.title}: {problem.message}"
 
 
 def render_json(result: ValidationResult) -> str:
@@ -35,46 +29,16 @@ def render_json(result: ValidationResult) -> str:
         },
         "cross_references_checked": result.cross_references_checked,
         "ignored": result.ignored,
-        "problems": [
-            {
-                "path": problem.path,
-                "line": problem.position.line,
-                "column": problem.position.column,
-                "field": problem.field_text,
-                "rule": problem.rule.id,
-                "name": problem.rule.name,
-                "message": problem.message,
-            }
-            for problem in result.problems
-        ],
+        "problems": [json_object(problem) for problem in result.problems],
     }
     return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 def render_github(result: ValidationResult) -> str:
     """GitHub Actions workflow commands: one ``::error`` annotation per problem."""
-    lines = []
-    for problem in result.problems:
-        properties = ",".join(
-            (
-                f"file={_escape_property(problem.path)}",
-                f"line={problem.position.line}",
-                f"col={problem.position.column}",
-                f"title={_escape_property(problem.rule.title)}",
-            )
-        )
-        field = f"{problem.field_text}: " if problem.field else ""
-        lines.append(f"::error {properties}::{_escape_data(field + problem.message)}")
+    lines = [github_annotation(problem) for problem in result.problems]
     lines.append(summary(result))
     return "\n".join(lines) + "\n"
-
-
-def _escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _escape_property(text: str) -> str:
-    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
 def summary(result: ValidationResult) -> str:

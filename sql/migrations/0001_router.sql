@@ -118,7 +118,8 @@ CREATE TABLE jobforge_job_results (
     finished_at     timestamptz NOT NULL DEFAULT now(),
     input_snapshot  jsonb,
     decision_trace  jsonb,
-    output_artifact jsonb,
+    -- The output artifact: the canonical JSON text of the output (its hash: artifact_sha256).
+    artifact_canonical text,
     input_sha256    text,
     artifact_sha256 text,
     PRIMARY KEY (job_id, attempt),
@@ -568,7 +569,7 @@ LANGUAGE sql AS $$
 $$;
 
 -- Records successful attempts. p_results is a JSON array of objects with job_id, attempt,
--- output and optionally started_at, input_snapshot, decision_trace, output_artifact,
+-- output and optionally started_at, input_snapshot, decision_trace, artifact_canonical,
 -- input_sha256, artifact_sha256. A result is accepted only while the job is running
 -- under p_worker_id with that attempt number; otherwise nothing is written for it (the
 -- lease was lost and a newer attempt owns the job). Returns the ids of accepted results.
@@ -579,7 +580,7 @@ LANGUAGE sql AS $$
         SELECT r.*, e.doc -> 'output' AS output,
                e.doc -> 'input_snapshot' AS input_snapshot,
                e.doc -> 'decision_trace' AS decision_trace,
-               e.doc -> 'output_artifact' AS output_artifact
+               e.doc ->> 'artifact_canonical' AS artifact_canonical
         FROM jsonb_array_elements(p_results) AS e(doc),
              LATERAL jsonb_to_record(e.doc) AS r(
                  job_id uuid, attempt integer, started_at timestamptz,
@@ -602,15 +603,15 @@ LANGUAGE sql AS $$
           AND j.lease_owner = p_worker_id
         RETURNING j.id, j.tenant_id, j.type, j.trace_id, j.attempts,
                   coalesce(i.started_at, j.started_at) AS started_at, i.output,
-                  i.input_snapshot, i.decision_trace, i.output_artifact, i.input_sha256,
+                  i.input_snapshot, i.decision_trace, i.artifact_canonical, i.input_sha256,
                   i.artifact_sha256
     )
     INSERT INTO jobforge_job_results (
         job_id, attempt, tenant_id, type, outcome, output, worker_id, trace_id,
-        started_at, input_snapshot, decision_trace, output_artifact,
+        started_at, input_snapshot, decision_trace, artifact_canonical,
         input_sha256, artifact_sha256)
     SELECT d.id, d.attempts, d.tenant_id, d.type, 'succeeded', d.output, p_worker_id,
-           d.trace_id, d.started_at, d.input_snapshot, d.decision_trace, d.output_artifact,
+           d.trace_id, d.started_at, d.input_snapshot, d.decision_trace, d.artifact_canonical,
            d.input_sha256, d.artifact_sha256
     FROM done d
     RETURNING job_id

@@ -16,7 +16,7 @@ import pytest
 
 from jobforge import HandlerRegistry, JobContext
 from jobforge.client import JobForgeClient, JobSpec
-from jobforge.determinism.canonical import canonical_sha256
+from jobforge.determinism.canonical import canonical_json, canonical_sha256
 from jobforge.errors import NonRetryableError
 from jobforge.worker import Worker, WorkerConfig, WorkerReport
 from jobforge.worker.logs import JobFieldsFilter, JsonFormatter
@@ -92,7 +92,10 @@ def test_sync_and_async_handlers_run_and_record_results(
         assert result.artifact_sha256 == canonical_sha256(output)
         assert result.trace_id == receipt.trace_id
         assert result.worker_id is not None
-        assert result.input_snapshot["payload_sha256"] == result.input_sha256
+        assert canonical_sha256(json.loads(result.input_snapshot["payload_canonical"])) == (
+            result.input_sha256
+        )
+        assert result.artifact_canonical == canonical_json(output).decode()
 
 
 def test_handler_exception_retries_then_dead_letters(

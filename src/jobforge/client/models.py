@@ -69,7 +69,7 @@ class JobResult:
     finished_at: datetime
     input_snapshot: Any
     decision_trace: Any
-    output_artifact: Any
+    artifact_canonical: str | None
     input_sha256: str | None
     artifact_sha256: str | None
 

@@ -24,7 +24,7 @@ WHERE id = %(job_id)s;
 -- get_results --
 -- Every recorded attempt of a job, oldest first.
 SELECT job_id, attempt, tenant_id, type, outcome, output, error, worker_id, trace_id,
-       started_at, finished_at, input_snapshot, decision_trace, output_artifact,
+       started_at, finished_at, input_snapshot, decision_trace, artifact_canonical,
        input_sha256, artifact_sha256
 FROM jobforge_job_results
 WHERE job_id = %(job_id)s

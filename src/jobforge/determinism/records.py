@@ -14,7 +14,9 @@ from jobforge.determinism.canonical import canonical_json, sha256_hex
 class InputSnapshot:
     """Everything a handler's result may depend on, so the run can be replayed.
 
-    ``connector_responses`` is filled in after the run with the calls it made.
+    ``connector_responses`` is filled in after the run with the calls it made. The job
+    type and the payload's hash are in the result row itself (``type``, ``input_sha256``),
+    so the stored snapshot does not repeat them.
     """
 
     job_type: str
@@ -27,11 +29,9 @@ class InputSnapshot:
 
     def to_json(self, connector_responses: list[dict[str, Any]]) -> dict[str, Any]:
         return {
-            "job_type": self.job_type,
             "runner_id": self.runner_id,
             "runner_version": self.runner_version,
             "payload_canonical": self.payload_canonical,
-            "payload_sha256": self.payload_sha256,
             "now": self.now.isoformat(),
             "seed": self.seed,
             "connector_responses": connector_responses,

@@ -244,7 +244,6 @@ class _Attempt:
             problems = self._contract.output_errors(output)
             if problems:
                 return self._failed(snapshot, "invalid_output", "; ".join(problems), True)
-        self._trace.record("succeeded", {"artifact_sha256": artifact.sha256})
         return Succeeded(
             job=job,
             output_json=artifact.canonical,

@@ -394,8 +394,7 @@ class Worker:
         documents = ",".join(
             f'{{"job_id":"{s.job.id}","attempt":{s.job.attempt},'
             f'"artifact_sha256":"{s.artifact_sha256}","output":{s.output_json},'
-            f'"output_artifact":{{"sha256":"{s.artifact_sha256}","canonical":'
-            f"{json.dumps(s.output_json, ensure_ascii=False)}}},"
+            f'"artifact_canonical":{json.dumps(s.output_json, ensure_ascii=False)},'
             f"{_records_json(s.records)}}}"
             for s in successes
         )

@@ -81,6 +81,12 @@ def has_only_string_keys(value: Any) -> bool:
     return True
 
 
+def canonical_json_of_decoded(value: Any) -> bytes:
+    """Canonical bytes of a value decoded from JSON (from jsonb, json.loads): its keys are
+    strings and it holds no NaN or U+0000 already, so only the encoding is left to do."""
+    return _ENCODER.encode(value).encode("utf-8")
+
+
 def canonical_json_text(value: Any, *, label: str = "value") -> str:
     """:func:`canonical_json` as a ``str``."""
     return canonical_json(value, label=label).decode("utf-8")

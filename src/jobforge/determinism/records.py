@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from jobforge.determinism.canonical import canonical_json, sha256_hex
+from jobforge.determinism.canonical import canonical_json, canonical_json_of_decoded, sha256_hex
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,8 +46,15 @@ def snapshot_input(
     runner_version: str | None,
     now: datetime,
     seed: int,
+    payload_is_decoded: bool = False,
 ) -> InputSnapshot:
-    payload_bytes = canonical_json(payload, label="payload")
+    """The snapshot of one attempt's input. ``payload_is_decoded``: the payload was read
+    from the database, so it is known to be JSON and only needs encoding."""
+    payload_bytes = (
+        canonical_json_of_decoded(payload)
+        if payload_is_decoded
+        else canonical_json(payload, label="payload")
+    )
     return InputSnapshot(
         job_type=job_type,
         runner_id=runner_id,

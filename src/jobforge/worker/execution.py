@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import traceback
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -43,20 +43,26 @@ class ClaimedJob:
     started_at: datetime
     ordering_key: str | None = None
     replay_context: Mapping[str, Any] | None = None
+    # True when the payload was read from jsonb (so it is JSON, with string keys).
+    payload_is_decoded: bool = False
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> ClaimedJob:
+    def from_claim_row(cls, row: Sequence[Any]) -> ClaimedJob:
+        """From a row of the claim_jobs query (tuple rows: the worker's hot path)."""
+        (job_id, tenant_id, job_type, payload, attempts, max_attempts, trace_id, started_at,
+         ordering_key, replay_context) = row  # fmt: skip
         return cls(
-            id=row["id"],
-            tenant_id=row["tenant_id"],
-            type=row["type"],
-            payload=row["payload"],
-            attempt=row["attempts"],
-            max_attempts=row["max_attempts"],
-            trace_id=row["trace_id"],
-            started_at=row["started_at"],
-            ordering_key=row.get("ordering_key"),
-            replay_context=row.get("replay_context"),
+            id=job_id,
+            tenant_id=tenant_id,
+            type=job_type,
+            payload=payload,
+            attempt=attempts,
+            max_attempts=max_attempts,
+            trace_id=trace_id,
+            started_at=started_at,
+            ordering_key=ordering_key,
+            replay_context=replay_context,
+            payload_is_decoded=True,
         )
 
     def log_fields(self, worker_id: str) -> dict[str, Any]:
@@ -200,6 +206,7 @@ class _Attempt:
                 runner_version=self._contract.runner_version if self._contract else None,
                 now=self._now,
                 seed=self._seed,
+                payload_is_decoded=job.payload_is_decoded,
             )
         except InvalidArgument as exc:
             return failure(job, "invalid_input", str(exc), retryable=False)

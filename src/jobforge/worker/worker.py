@@ -23,6 +23,7 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
+from psycopg.rows import tuple_row
 
 from jobforge.connectors.registry import ConnectorRegistry
 from jobforge.db.connection import connect
@@ -196,10 +197,12 @@ class Worker:
             "job_types": list(self._config.job_types) if self._config.job_types else None,
         }
         try:
-            rows = conn.execute(query("claim_jobs"), params).fetchall()
+            rows = (
+                conn.cursor(row_factory=tuple_row).execute(query("claim_jobs"), params).fetchall()
+            )
         except psycopg.Error as exc:
             raise translate(exc) from exc
-        return [ClaimedJob.from_row(row) for row in rows]
+        return [ClaimedJob.from_claim_row(row) for row in rows]
 
     def _dispatch(self, jobs: list[ClaimedJob]) -> None:
         if not jobs:
@@ -399,7 +402,8 @@ class Worker:
             for s in successes
         )
         params = {"worker_id": self.worker_id, "results": f"[{documents}]"}
-        accepted = {row["job_id"] for row in conn.execute(query("complete_jobs"), params)}
+        cursor = conn.cursor(row_factory=tuple_row).execute(query("complete_jobs"), params)
+        accepted = {row[0] for row in cursor}
         for success in successes:
             if success.job.id in accepted:
                 self._report.succeeded += 1

@@ -20,6 +20,8 @@ from jobforge.client import JobForgeClient, JobSpec
 from jobforge.db.throwaway import DatabaseFactory, throwaway_server
 
 JOBS = 20_000
+ENQUEUE_RUNS = 5
+WARM_UP_JOBS = 100
 LATENCY_SAMPLES = 200
 PROCESS_DEADLINE_SECONDS = 300
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -101,12 +103,14 @@ def run() -> dict[str, float | str]:
         with psycopg.connect(server_url) as conn:
             version = conn.execute("SHOW server_version").fetchone()
         figures["postgres_version"] = str(version[0]) if version else "?"
+        with factory.database() as url, JobForgeClient(url) as client:
+            _enqueue(client, uuid.uuid4(), WARM_UP_JOBS)  # connection and plan caches
+            runs = [_enqueue(client, uuid.uuid4(), JOBS) for _ in range(ENQUEUE_RUNS)]
+            figures["enqueue_batch_20000_jobs_per_s_median"] = JOBS / statistics.median(runs)
+            figures["enqueue_batch_20000_jobs_per_s_best"] = JOBS / min(runs)
         for processes in (1, 2):
             with factory.database() as url, JobForgeClient(url) as client:
-                tenant = uuid.uuid4()
-                enqueue_seconds = _enqueue(client, tenant, JOBS)
-                if processes == 1:
-                    figures["enqueue_batch_20000_jobs_per_s"] = JOBS / enqueue_seconds
+                _enqueue(client, uuid.uuid4(), JOBS)
                 drain_seconds = _drain(url, processes)
                 done = _count_results(url)
                 if done != JOBS:

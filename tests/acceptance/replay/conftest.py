@@ -40,7 +40,7 @@ from jobforge import handler
 
 @handler("test.blocking.wait")
 def wait(payload, ctx):
-    Path(payload["started_file"]).write_text("started")
+    Path(payload["started_file"]).write_text(str(ctx.job_id))
     release = Path(payload["release_file"])
     pause = threading.Event()
     while not release.exists():

@@ -15,6 +15,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from jobforge.db.throwaway import database_url_for
+
 DEADLINE_SECONDS = 60
 ENTRY = "jobforge.cli.contracts_entry"  # `python -m` of jobforge-contracts
 
@@ -98,6 +100,18 @@ def _throwaway_databases(server_url: str) -> set[str]:
     return {row[0] for row in rows}
 
 
+def _database_holding(server_url: str, job_id: str) -> str:
+    """The throwaway database whose queue holds ``job_id`` (other tests run beside us)."""
+    for name in sorted(_throwaway_databases(server_url)):
+        try:
+            with psycopg.connect(database_url_for(server_url, name), autocommit=True) as conn:
+                if conn.execute("SELECT 1 FROM jobforge_jobs WHERE id = %s", (job_id,)).fetchone():
+                    return name
+        except psycopg.Error:
+            continue  # dropped meanwhile by another test
+    raise AssertionError(f"no throwaway database holds job {job_id}")
+
+
 def _processes_using(folder: Path) -> list[str]:
     """Command lines of running processes that mention ``folder`` (an embedded server's)."""
     found = []
@@ -118,7 +132,6 @@ def test_interrupting_a_replay_leaves_no_database_or_server(
     blocking_project: Path, server_url: str, embedded_server_url: str, stop_signal: int
 ) -> None:
     arguments = server_arguments(server_url, embedded_server_url)
-    before = _throwaway_databases(server_url) if arguments else set()
     # The replay's embedded server lives in its TMPDIR: a folder of this test alone.
     scratch = Path(tempfile.mkdtemp(prefix="jf-replay-"))
     process = subprocess.Popen(
@@ -132,16 +145,19 @@ def test_interrupting_a_replay_leaves_no_database_or_server(
     started = blocking_project / "started"
     deadline = time.monotonic() + DEADLINE_SECONDS
     pause = threading.Event()
-    while not started.exists() and time.monotonic() < deadline and process.poll() is None:
+    while time.monotonic() < deadline and process.poll() is None:
+        if started.exists() and started.read_text():  # the handler wrote its job id
+            break
         pause.wait(0.05)
     assert started.exists(), process.communicate(timeout=DEADLINE_SECONDS)
+    replay_database = _database_holding(server_url, started.read_text()) if arguments else None
     process.send_signal(stop_signal)
     _, stderr = process.communicate(timeout=DEADLINE_SECONDS)
     assert process.returncode == 130, stderr
     assert "interrupted" in stderr
     assert "Traceback" not in stderr
-    if arguments:
-        assert _throwaway_databases(server_url) == before
+    if replay_database is not None:
+        assert replay_database not in _throwaway_databases(server_url)
     assert _processes_using(scratch) == []
     assert list(scratch.glob("jobforge-pg-*")) == []  # the server's folder is gone
     shutil.rmtree(scratch)

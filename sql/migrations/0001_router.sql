@@ -577,7 +577,8 @@ CREATE FUNCTION jobforge_complete_jobs(p_worker_id text, p_results jsonb)
 RETURNS SETOF uuid
 LANGUAGE sql AS $$
     WITH input AS (
-        SELECT r.*, e.doc -> 'output' AS output,
+        -- The output may come as a value, or only as its canonical text (the worker's way).
+        SELECT r.*, coalesce(e.doc -> 'output', (e.doc ->> 'artifact_canonical')::jsonb) AS output,
                e.doc -> 'input_snapshot' AS input_snapshot,
                e.doc -> 'decision_trace' AS decision_trace,
                e.doc ->> 'artifact_canonical' AS artifact_canonical

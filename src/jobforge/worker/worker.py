@@ -77,14 +77,18 @@ class WorkerReport:
         return self.succeeded + self.dead
 
 
-def _records_json(records: Records | None) -> str:
-    """The determinism records as the members of a JSON object (no braces)."""
+# Batches of outcomes are encoded by one call into the C JSON encoder.
+_BATCH_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def _records_fields(records: Records | None) -> dict[str, Any]:
     if records is None:
-        return '"input_snapshot":null,"decision_trace":null,"input_sha256":null'
-    snapshot = json.dumps(records.input_snapshot, ensure_ascii=False, default=str)
-    trace = json.dumps(records.decision_trace, ensure_ascii=False, default=str)
-    digest = json.dumps(records.input_sha256)
-    return f'"input_snapshot":{snapshot},"decision_trace":{trace},"input_sha256":{digest}'
+        return {}
+    return {
+        "input_snapshot": records.input_snapshot,
+        "decision_trace": records.decision_trace,
+        "input_sha256": records.input_sha256,
+    }
 
 
 class Worker:
@@ -393,15 +397,20 @@ class Worker:
     def _write_successes(
         self, conn: psycopg.Connection[dict[str, Any]], successes: list[Succeeded]
     ) -> None:
-        # The output is already canonical JSON text: embed it rather than parse it again.
-        documents = ",".join(
-            f'{{"job_id":"{s.job.id}","attempt":{s.job.attempt},'
-            f'"artifact_sha256":"{s.artifact_sha256}","output":{s.output_json},'
-            f'"artifact_canonical":{json.dumps(s.output_json, ensure_ascii=False)},'
-            f"{_records_json(s.records)}}}"
-            for s in successes
+        # Only the canonical text of each output is sent; the database parses it once.
+        documents = _BATCH_ENCODER.encode(
+            [
+                {
+                    "job_id": str(s.job.id),
+                    "attempt": s.job.attempt,
+                    "artifact_sha256": s.artifact_sha256,
+                    "artifact_canonical": s.output_json,
+                    **_records_fields(s.records),
+                }
+                for s in successes
+            ]
         )
-        params = {"worker_id": self.worker_id, "results": f"[{documents}]"}
+        params = {"worker_id": self.worker_id, "results": documents}
         cursor = conn.cursor(row_factory=tuple_row).execute(query("complete_jobs"), params)
         accepted = {row[0] for row in cursor}
         for success in successes:
@@ -414,14 +423,19 @@ class Worker:
     def _write_failures(
         self, conn: psycopg.Connection[dict[str, Any]], failures: list[Failed]
     ) -> None:
-        documents = ",".join(
-            f'{{"job_id":"{f.job.id}","attempt":{f.job.attempt},'
-            f'"retryable":{"true" if f.retryable else "false"},'
-            f'"error":{json.dumps(f.error, ensure_ascii=False, default=str)},'
-            f"{_records_json(f.records)}}}"
-            for f in failures
+        documents = _BATCH_ENCODER.encode(
+            [
+                {
+                    "job_id": str(f.job.id),
+                    "attempt": f.job.attempt,
+                    "retryable": f.retryable,
+                    "error": f.error,
+                    **_records_fields(f.records),
+                }
+                for f in failures
+            ]
         )
-        params = {"worker_id": self.worker_id, "failures": f"[{documents}]"}
+        params = {"worker_id": self.worker_id, "failures": documents}
         rows = {row["job_id"]: row for row in conn.execute(query("fail_jobs"), params)}
         for failed in failures:
             row = rows.get(failed.job.id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from jobforge.worker.config import WorkerConfig
-from jobforge.worker.worker import Worker, WorkerReport
+from jobforge.worker.outcome_writer import WorkerReport
+from jobforge.worker.worker import Worker
 
 __all__ = ["Worker", "WorkerConfig", "WorkerReport"]

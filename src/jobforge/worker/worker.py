@@ -18,7 +18,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -29,7 +29,7 @@ from jobforge.connectors.registry import ConnectorRegistry
 from jobforge.db.connection import connect
 from jobforge.db.errors import translate
 from jobforge.db.queries import query
-from jobforge.errors import DatabaseUnavailable, JobForgeError
+from jobforge.errors import DatabaseUnavailable
 from jobforge.handlers import HandlerRegistry, default_registry
 from jobforge.worker.config import WorkerConfig
 from jobforge.worker.execution import (
@@ -37,12 +37,12 @@ from jobforge.worker.execution import (
     Failed,
     JobRunner,
     Outcome,
-    Records,
     Succeeded,
     failure,
 )
 from jobforge.worker.job_types import JobTypeContract
 from jobforge.worker.listener import Listener
+from jobforge.worker.outcome_writer import OutcomeWriter, WorkerReport
 
 _logger = logging.getLogger("jobforge.worker")
 MAX_REPORT_BATCH = 1_000
@@ -59,36 +59,6 @@ class _Claimed:
     job: ClaimedJob
     started_at: float | None = None
     deadline: float | None = None
-
-
-@dataclass
-class WorkerReport:
-    """What a worker did during one run() (counts of outcomes the database accepted)."""
-
-    succeeded: int = 0
-    retried: int = 0
-    dead: int = 0
-    refused: int = 0
-    released: int = 0
-    errors: list[str] = field(default_factory=list)
-
-    @property
-    def finished(self) -> int:
-        return self.succeeded + self.dead
-
-
-# Batches of outcomes are encoded by one call into the C JSON encoder.
-_BATCH_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str)
-
-
-def _records_fields(records: Records | None) -> dict[str, Any]:
-    if records is None:
-        return {}
-    return {
-        "input_snapshot": records.input_snapshot,
-        "decision_trace": records.decision_trace,
-        "input_sha256": records.input_sha256,
-    }
 
 
 class Worker:
@@ -318,7 +288,7 @@ class Worker:
     # -- reporting ------------------------------------------------------------------------
 
     def _report_loop(self) -> None:
-        conn: psycopg.Connection[dict[str, Any]] | None = None
+        writer = OutcomeWriter(self._database_url, self.worker_id, self._report, self._immediate)
         try:
             while True:
                 first = self._outcomes.get()
@@ -335,135 +305,14 @@ class Worker:
                         break
                     batch.append(item)
                 outcomes = [item for item in batch if isinstance(item, Succeeded | Failed)]
-                conn = self._report_batch(conn, outcomes)
+                writer.write(outcomes)
                 with self._changed:
                     self._unreported -= len(outcomes)
                     if any(outcome.job.ordering_key for outcome in outcomes):
                         self._notified = True  # the next job of that key may be runnable now
                     self._nudge_claimer()
         finally:
-            if conn is not None:
-                conn.close()
-
-    def _report_batch(
-        self, conn: psycopg.Connection[dict[str, Any]] | None, outcomes: list[Outcome]
-    ) -> psycopg.Connection[dict[str, Any]] | None:
-        """Write outcomes, retrying through connection failures; never drops a batch unless
-        the worker is stopping at once (then the leases lapse and claim rescues the jobs)."""
-        while True:
-            try:
-                conn = conn if conn is not None and not conn.closed else self._connect()
-                self._write_outcomes(conn, outcomes)
-            except DatabaseUnavailable as exc:
-                self._log_database_error("report", exc)
-                conn = None
-                if self._immediate.wait(RECONNECT_DELAY_SECONDS):
-                    return None
-            except JobForgeError as exc:
-                if len(outcomes) > 1:
-                    # One bad row must not sink the batch: write them one by one.
-                    for outcome in outcomes:
-                        conn = self._report_batch(conn, [outcome])
-                    return conn
-                outcome = outcomes[0]
-                if isinstance(outcome, Succeeded):
-                    # The database refused this result: record the refusal as the failure.
-                    refusal = failure(outcome.job, "result_rejected", str(exc), retryable=False)
-                    return self._report_batch(conn, [refusal])
-                self._report.errors.append(str(exc))
-                _logger.exception(
-                    "could not record the outcome", extra=outcome.job.log_fields(self.worker_id)
-                )
-                return conn
-            else:
-                return conn
-
-    def _write_outcomes(
-        self, conn: psycopg.Connection[dict[str, Any]], outcomes: list[Outcome]
-    ) -> None:
-        successes = [outcome for outcome in outcomes if isinstance(outcome, Succeeded)]
-        failures = [outcome for outcome in outcomes if isinstance(outcome, Failed)]
-        try:
-            with conn.transaction():  # both or neither, so a retry never re-sends a success
-                if successes:
-                    self._write_successes(conn, successes)
-                if failures:
-                    self._write_failures(conn, failures)
-        except psycopg.OperationalError as exc:
-            raise DatabaseUnavailable(str(exc)) from exc
-        except psycopg.Error as exc:
-            raise translate(exc) from exc
-
-    def _write_successes(
-        self, conn: psycopg.Connection[dict[str, Any]], successes: list[Succeeded]
-    ) -> None:
-        # Only the canonical text of each output is sent; the database parses it once.
-        documents = _BATCH_ENCODER.encode(
-            [
-                {
-                    "job_id": str(s.job.id),
-                    "attempt": s.job.attempt,
-                    "artifact_sha256": s.artifact_sha256,
-                    "artifact_canonical": s.output_json,
-                    **_records_fields(s.records),
-                }
-                for s in successes
-            ]
-        )
-        params = {"worker_id": self.worker_id, "results": documents}
-        cursor = conn.cursor(row_factory=tuple_row).execute(query("complete_jobs"), params)
-        accepted = {row[0] for row in cursor}
-        for success in successes:
-            if success.job.id in accepted:
-                self._report.succeeded += 1
-                _logger.info("job succeeded", extra=success.job.log_fields(self.worker_id))
-            else:
-                self._refused(success.job)
-
-    def _write_failures(
-        self, conn: psycopg.Connection[dict[str, Any]], failures: list[Failed]
-    ) -> None:
-        documents = _BATCH_ENCODER.encode(
-            [
-                {
-                    "job_id": str(f.job.id),
-                    "attempt": f.job.attempt,
-                    "retryable": f.retryable,
-                    "error": f.error,
-                    **_records_fields(f.records),
-                }
-                for f in failures
-            ]
-        )
-        params = {"worker_id": self.worker_id, "failures": documents}
-        rows = {row["job_id"]: row for row in conn.execute(query("fail_jobs"), params)}
-        for failed in failures:
-            row = rows.get(failed.job.id)
-            fields = failed.job.log_fields(self.worker_id)
-            if row is None:
-                self._refused(failed.job)
-            elif row["state"] == "dead":
-                self._report.dead += 1
-                _logger.error(
-                    "job dead: %s",
-                    failed.error.get("message"),
-                    extra={**fields, "error": failed.error},
-                )
-            else:
-                self._report.retried += 1
-                _logger.warning(
-                    "job failed, retry at %s: %s",
-                    row["run_at"].isoformat(),
-                    failed.error.get("message"),
-                    extra={**fields, "error": failed.error},
-                )
-
-    def _refused(self, job: ClaimedJob) -> None:
-        self._report.refused += 1
-        _logger.warning(
-            "result refused: the lease was lost (rescued, canceled or claimed by a newer attempt)",
-            extra=job.log_fields(self.worker_id),
-        )
+            writer.close()
 
     # -- supervising ----------------------------------------------------------------------
 

@@ -1,0 +1,199 @@
+"""Writing a worker's outcomes: one complete and one fail statement per batch."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+from psycopg.rows import tuple_row
+
+from jobforge.db.connection import connect
+from jobforge.db.errors import translate
+from jobforge.db.queries import query
+from jobforge.errors import DatabaseUnavailable, JobForgeError
+from jobforge.worker.execution import ClaimedJob, Failed, Outcome, Records, Succeeded, failure
+
+_logger = logging.getLogger("jobforge.worker")
+RECONNECT_DELAY_SECONDS = 1.0
+# Batches of outcomes are encoded by one call into the C JSON encoder.
+_BATCH_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+@dataclass
+class WorkerReport:
+    """What a worker did during one run() (counts of outcomes the database accepted)."""
+
+    succeeded: int = 0
+    retried: int = 0
+    dead: int = 0
+    refused: int = 0
+    released: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def finished(self) -> int:
+        return self.succeeded + self.dead
+
+
+def _records_fields(records: Records | None) -> dict[str, Any]:
+    if records is None:
+        return {}
+    return {
+        "input_snapshot": records.input_snapshot,
+        "decision_trace": records.decision_trace,
+        "input_sha256": records.input_sha256,
+    }
+
+
+class OutcomeWriter:
+    """Writes batches of outcomes on a connection of its own, counting them in ``report``.
+
+    A batch is written in one transaction (successes and failures together, so a retry
+    never sends a success twice). Lost connections are retried until ``immediate`` is
+    set; a row the database refuses is written alone so it cannot sink its batch.
+    """
+
+    def __init__(
+        self,
+        database_url: str,
+        worker_id: str,
+        report: WorkerReport,
+        immediate: threading.Event,
+    ) -> None:
+        self._database_url = database_url
+        self.worker_id = worker_id
+        self._report = report
+        self._immediate = immediate
+        self._conn: psycopg.Connection[dict[str, Any]] | None = None
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def write(self, outcomes: list[Outcome]) -> None:
+        """Write outcomes, retrying through connection failures; a batch is dropped only
+        when the worker stops at once (then the leases lapse and claim rescues the jobs)."""
+        while True:
+            try:
+                if self._conn is None or self._conn.closed:
+                    self._conn = connect(self._database_url)
+                self._write_outcomes(self._conn, outcomes)
+            except DatabaseUnavailable as exc:
+                _logger.error(  # noqa: TRY400 - a lost connection needs no traceback
+                    "database error while reporting: %s", exc, extra={"worker_id": self.worker_id}
+                )
+                self._conn = None
+                if self._immediate.wait(RECONNECT_DELAY_SECONDS):
+                    return
+            except JobForgeError as exc:
+                self._write_refused(outcomes, exc)
+                return
+            else:
+                return
+
+    def _write_refused(self, outcomes: list[Outcome], exc: JobForgeError) -> None:
+        if len(outcomes) > 1:
+            for outcome in outcomes:  # one bad row must not sink the batch
+                self.write([outcome])
+            return
+        outcome = outcomes[0]
+        if isinstance(outcome, Succeeded):
+            # The database refused this result: record the refusal as the failure.
+            self.write([failure(outcome.job, "result_rejected", str(exc), retryable=False)])
+            return
+        self._report.errors.append(str(exc))
+        _logger.exception(
+            "could not record the outcome", extra=outcome.job.log_fields(self.worker_id)
+        )
+
+    def _write_outcomes(
+        self, conn: psycopg.Connection[dict[str, Any]], outcomes: list[Outcome]
+    ) -> None:
+        successes = [outcome for outcome in outcomes if isinstance(outcome, Succeeded)]
+        failures = [outcome for outcome in outcomes if isinstance(outcome, Failed)]
+        try:
+            with conn.transaction():  # both or neither, so a retry never re-sends a success
+                if successes:
+                    self._write_successes(conn, successes)
+                if failures:
+                    self._write_failures(conn, failures)
+        except psycopg.OperationalError as exc:
+            raise DatabaseUnavailable(str(exc)) from exc
+        except psycopg.Error as exc:
+            raise translate(exc) from exc
+
+    def _write_successes(
+        self, conn: psycopg.Connection[dict[str, Any]], successes: list[Succeeded]
+    ) -> None:
+        # Only the canonical text of each output is sent; the database parses it once.
+        documents = _BATCH_ENCODER.encode(
+            [
+                {
+                    "job_id": str(s.job.id),
+                    "attempt": s.job.attempt,
+                    "artifact_sha256": s.artifact_sha256,
+                    "artifact_canonical": s.output_json,
+                    **_records_fields(s.records),
+                }
+                for s in successes
+            ]
+        )
+        params = {"worker_id": self.worker_id, "results": documents}
+        cursor = conn.cursor(row_factory=tuple_row).execute(query("complete_jobs"), params)
+        accepted = {row[0] for row in cursor}
+        for success in successes:
+            if success.job.id in accepted:
+                self._report.succeeded += 1
+                _logger.info("job succeeded", extra=success.job.log_fields(self.worker_id))
+            else:
+                self._refused(success.job)
+
+    def _write_failures(
+        self, conn: psycopg.Connection[dict[str, Any]], failures: list[Failed]
+    ) -> None:
+        documents = _BATCH_ENCODER.encode(
+            [
+                {
+                    "job_id": str(f.job.id),
+                    "attempt": f.job.attempt,
+                    "retryable": f.retryable,
+                    "error": f.error,
+                    **_records_fields(f.records),
+                }
+                for f in failures
+            ]
+        )
+        params = {"worker_id": self.worker_id, "failures": documents}
+        rows = {row["job_id"]: row for row in conn.execute(query("fail_jobs"), params)}
+        for failed in failures:
+            row = rows.get(failed.job.id)
+            fields = failed.job.log_fields(self.worker_id)
+            if row is None:
+                self._refused(failed.job)
+            elif row["state"] == "dead":
+                self._report.dead += 1
+                _logger.error(
+                    "job dead: %s",
+                    failed.error.get("message"),
+                    extra={**fields, "error": failed.error},
+                )
+            else:
+                self._report.retried += 1
+                _logger.warning(
+                    "job failed, retry at %s: %s",
+                    row["run_at"].isoformat(),
+                    failed.error.get("message"),
+                    extra={**fields, "error": failed.error},
+                )
+
+    def _refused(self, job: ClaimedJob) -> None:
+        self._report.refused += 1
+        _logger.warning(
+            "result refused: the lease was lost (rescued, canceled or claimed by a newer attempt)",
+            extra=job.log_fields(self.worker_id),
+        )

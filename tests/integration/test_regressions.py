@@ -1,7 +1,5 @@
-"""Bugs found while writing the router's tests: each test fails until its bug is fixed.
-
-Kept apart so the rest of the suite stays green; see the report for file, line and fix.
-"""
+"""Regression tests: each guards against a router bug that once existed, described in its
+docstring (what went wrong and why it matters)."""
 
 from __future__ import annotations
 

@@ -15,7 +15,12 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from jobforge.db.throwaway import DatabaseFactory, database_url_for, embedded_server
+from jobforge.db.throwaway import (
+    THROWAWAY_PREFIX,
+    DatabaseFactory,
+    database_url_for,
+    embedded_server,
+)
 
 EXTERNAL_SERVER_VARIABLE = "JOBFORGE_TEST_DATABASE_URL"
 SERVERS = ["embedded"] + (["external"] if os.environ.get(EXTERNAL_SERVER_VARIABLE) else [])
@@ -45,6 +50,21 @@ def database_url(database_factory: DatabaseFactory) -> Iterator[str]:
     """A fresh, migrated database for this test alone."""
     with database_factory.database() as url:
         yield url
+
+
+@pytest.fixture
+def empty_database_url(server_url: str) -> Iterator[str]:
+    """A new, empty (unmigrated) database on the server, dropped afterwards."""
+    name = THROWAWAY_PREFIX + "empty_" + uuid.uuid4().hex[:12]
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield database_url_for(server_url, name)
+    finally:
+        with psycopg.connect(server_url, autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
 
 
 @pytest.fixture

@@ -12,10 +12,8 @@ from typing import Any
 
 import psycopg
 import pytest
-from psycopg import sql
 
 from jobforge.client import JobForgeClient, JobSpec
-from jobforge.db.throwaway import THROWAWAY_PREFIX, database_url_for
 from tests.integration.support import connect, job, results, wait_until
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -215,20 +213,6 @@ def test_second_sigterm_exits_at_once_and_gives_the_job_back(
     assert job_state(database_url, waiting) == ("queued", 0)
     with connect(database_url) as conn:
         assert results(conn, running) == []
-
-
-@pytest.fixture
-def empty_database_url(server_url: str) -> Iterator[str]:
-    name = THROWAWAY_PREFIX + "cli_" + uuid.uuid4().hex[:12]
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield database_url_for(server_url, name)
-    finally:
-        with psycopg.connect(server_url, autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
 
 
 def test_jobforge_migrate_twice(empty_database_url: str) -> None:

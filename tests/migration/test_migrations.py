@@ -6,7 +6,6 @@ import json
 import shutil
 import threading
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,6 @@ import pytest
 from psycopg import sql
 
 from jobforge.db.migrations import MigrationReport, load_migrations, migrate, migrations_directory
-from jobforge.db.throwaway import THROWAWAY_PREFIX, database_url_for
 from jobforge.errors import MigrationError
 
 EXPECTED_TABLES = [
@@ -85,21 +83,6 @@ EXPECTED_OWNER_ONLY = [
     "jobforge_prune_finished_jobs",
     "jobforge_revoke_tenant",
 ]
-
-
-@pytest.fixture
-def empty_database_url(server_url: str) -> Iterator[str]:
-    """A new, empty (unmigrated) database on the server, dropped afterwards."""
-    name = THROWAWAY_PREFIX + "mig_" + uuid.uuid4().hex[:12]
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield database_url_for(server_url, name)
-    finally:
-        with psycopg.connect(server_url, autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
 
 
 def names(url: str, statement: str) -> list[Any]:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.acceptance.support import DEADLINE_SECONDS, contracts
 from tests.unit.contracts.support import (
     REPO_ROOT,
     SAMPLE_PYPROJECT,
@@ -17,22 +18,6 @@ from tests.unit.contracts.support import (
     sample_connector,
     write_connector,
 )
-
-PROGRAM = str(Path(sys.executable).parent / "jobforge-contracts")
-DEADLINE_SECONDS = 60
-
-
-def contracts(*arguments: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    completed = subprocess.run(
-        [PROGRAM, *arguments],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=DEADLINE_SECONDS,
-        check=False,
-    )
-    assert "Traceback" not in completed.stderr
-    return completed
 
 
 @pytest.fixture

@@ -2,25 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
-PROGRAM = str(Path(sys.executable).parent / "jobforge-contracts")
-DEADLINE_SECONDS = 60
+from tests.acceptance.support import contracts
 
-
-def contracts(*arguments: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    completed = subprocess.run(
-        [PROGRAM, *arguments],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=DEADLINE_SECONDS,
-        check=False,
-    )
-    assert "Traceback" not in completed.stderr, completed.stderr
-    return completed
+__all__ = ["contracts", "folder_bytes"]
 
 
 def folder_bytes(folder: Path) -> dict[str, bytes]:

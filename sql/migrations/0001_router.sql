@@ -356,7 +356,7 @@ BEGIN
     SELECT
         v_ids[r.ord], r.tenant_id, r.type, r.payload, r.idempotency_key,
         coalesce(r.priority, 0), coalesce(r.run_at, now()), coalesce(r.max_attempts, 5),
-        r.ordering_key, coalesce(r.trace_id, replace(v_ids[r.ord]::text, '-', '')),
+        r.ordering_key, coalesce(r.trace_id, encode(uuid_send(v_ids[r.ord]), 'hex')),
         coalesce(r.backoff_base_seconds, 1), coalesce(r.backoff_cap_seconds, 300),
         r.replay_context
     -- One set-returning call parses every job (faster than a jsonb_to_record per element).
@@ -378,7 +378,7 @@ BEGIN
     IF NOT v_keyed THEN
         RETURN QUERY
         SELECT (r.ord - 1)::integer, v_ids[r.ord], true, 'queued'::jobforge_job_state,
-               coalesce(r.trace_id, replace(v_ids[r.ord]::text, '-', ''))
+               coalesce(r.trace_id, encode(uuid_send(v_ids[r.ord]), 'hex'))
         FROM ROWS FROM (jsonb_to_recordset(p_jobs) AS (trace_id text))
              WITH ORDINALITY AS r(trace_id, ord)
         ORDER BY r.ord;
@@ -409,7 +409,7 @@ BEGIN
            coalesce(j.id, v_ids[e.ord]),
            j.id IS NULL OR j.id = v_ids[e.ord],
            coalesce(j.state, 'queued'::jobforge_job_state),
-           coalesce(j.trace_id, e.doc ->> 'trace_id', replace(v_ids[e.ord]::text, '-', ''))
+           coalesce(j.trace_id, e.doc ->> 'trace_id', encode(uuid_send(v_ids[e.ord]), 'hex'))
     FROM jsonb_array_elements(p_jobs) WITH ORDINALITY AS e(doc, ord)
     LEFT JOIN jobforge_jobs j
       ON e.doc ? 'idempotency_key'

@@ -66,34 +66,41 @@ class _JobDocuments:
         if spec.type not in self._job_types:
             validate_job_type(spec.type)
             self._job_types.add(spec.type)
-        head: dict[str, Any] = {"tenant_id": tenant_id, "type": spec.type}
+        extra: dict[str, Any] = {}
         if spec.max_attempts != DEFAULT_MAX_ATTEMPTS:
             if not isinstance(spec.max_attempts, int) or not 1 <= spec.max_attempts <= 1000:
                 raise InvalidArgument(
                     f"{label}.max_attempts: expected an integer from 1 to 1000, "
                     f"got {spec.max_attempts!r}"
                 )
-            head["max_attempts"] = spec.max_attempts
+            extra["max_attempts"] = spec.max_attempts
         if spec.priority != 0:
             if not isinstance(spec.priority, int) or not -32768 <= spec.priority <= 32767:
                 raise InvalidArgument(
                     f"{label}.priority: expected an integer from -32768 to 32767, "
                     f"got {spec.priority!r}"
                 )
-            head["priority"] = spec.priority
+            extra["priority"] = spec.priority
         if spec.run_at is not None:
-            head["run_at"] = _aware(spec.run_at, f"{label}.run_at")
+            extra["run_at"] = _aware(spec.run_at, f"{label}.run_at")
         for name in _OPTIONAL_FIELDS:
             value = getattr(spec, name)
             if value is not None:
-                head[name] = value
+                extra[name] = value
+        # A checked UUID and a checked job type need no JSON escaping: most jobs carry only
+        # those and the payload, so they skip the encoder for everything but the payload.
+        head = f'{{"tenant_id":"{tenant_id}","type":"{spec.type}"'
+        if extra:
+            head += "," + self._encode_fields(extra, label)[1:-1]
+        self._documents.append(f'{head},"payload":{self._payload(spec.payload, label)}}}')
+
+    def _encode_fields(self, fields: dict[str, Any], label: str) -> str:
         try:
-            head_text = self._ENCODER.encode(head)
+            return self._ENCODER.encode(fields)
         except (TypeError, ValueError):
-            for name, value in head.items():
+            for name, value in fields.items():
                 canonical_json(value, label=f"{label}.{name}")
             raise
-        self._documents.append(f'{head_text[:-1]},"payload":{self._payload(spec.payload, label)}}}')
 
     def _payload(self, payload: Any, label: str) -> str:
         try:

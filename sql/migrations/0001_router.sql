@@ -731,6 +731,17 @@ BEGIN
 END;
 $$;
 
+-- The job as it stands (a state change that did not apply leaves it so), or JF004.
+CREATE FUNCTION jobforge_job_as_it_stands(p_job_id uuid) RETURNS SETOF jobforge_jobs
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN QUERY SELECT * FROM jobforge_jobs j WHERE j.id = p_job_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'job % not found', p_job_id USING ERRCODE = 'JF004';
+    END IF;
+END;
+$$;
+
 -- Cancels a job that has not finished. A running job is canceled at once: its running
 -- attempt's result will be refused when it arrives. Returns the job as it now stands;
 -- a finished job is returned unchanged.
@@ -743,12 +754,8 @@ BEGIN
         lease_owner = NULL, lease_expires_at = NULL
     WHERE j.id = p_job_id AND j.state IN ('queued', 'running', 'awaiting_retry')
     RETURNING j.*;
-    IF FOUND THEN
-        RETURN;
-    END IF;
-    RETURN QUERY SELECT * FROM jobforge_jobs j WHERE j.id = p_job_id;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'job % not found', p_job_id USING ERRCODE = 'JF004';
+        RETURN QUERY SELECT * FROM jobforge_job_as_it_stands(p_job_id);
     END IF;
 END;
 $$;
@@ -772,12 +779,8 @@ BEGIN
         run_at = now(), finished_at = NULL, updated_at = now()
     WHERE j.id = p_job_id AND j.state IN ('dead', 'canceled') AND j.attempts < 1000
     RETURNING j.*;
-    IF FOUND THEN
-        RETURN;
-    END IF;
-    RETURN QUERY SELECT * FROM jobforge_jobs j WHERE j.id = p_job_id;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'job % not found', p_job_id USING ERRCODE = 'JF004';
+        RETURN QUERY SELECT * FROM jobforge_job_as_it_stands(p_job_id);
     END IF;
 END;
 $$;

@@ -57,6 +57,7 @@ EXPECTED_FUNCTIONS = [
     "jobforge_fire_event",
     "jobforge_grant_tenant",
     "jobforge_heartbeat",
+    "jobforge_job_as_it_stands",
     "jobforge_prune_finished_jobs",
     "jobforge_queue_stats",
     "jobforge_refuse_result_change",

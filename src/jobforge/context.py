@@ -32,13 +32,28 @@ class JobContext:
     seed: int = field(repr=False, compare=False)
     trace: DecisionTrace = field(repr=False, compare=False)
     runner_id: str | None = None
-    logger: logging.LoggerAdapter[logging.Logger] = field(
-        default_factory=lambda: logging.LoggerAdapter(logging.getLogger("jobforge.handler")),
-        repr=False,
-        compare=False,
-    )
     connectors: ConnectorSession | None = field(default=None, repr=False, compare=False)
     _random: random.Random | None = field(default=None, init=False, repr=False, compare=False)
+    _logger: logging.LoggerAdapter[logging.Logger] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+
+    @property
+    def logger(self) -> logging.LoggerAdapter[logging.Logger]:
+        """The ``jobforge.handler`` logger, adding the job's ids to every line."""
+        if self._logger is None:
+            fields = {
+                "trace_id": self.trace_id,
+                "job_id": str(self.job_id),
+                "tenant_id": str(self.tenant_id),
+                "type": self.job_type,
+                "attempt": self.attempt,
+                "worker_id": self.worker_id,
+            }
+            adapter = logging.LoggerAdapter(logging.getLogger("jobforge.handler"), fields)
+            object.__setattr__(self, "_logger", adapter)
+            return adapter
+        return self._logger
 
     @property
     def random(self) -> random.Random:

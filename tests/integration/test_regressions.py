@@ -153,6 +153,27 @@ def test_oversized_output_fails_its_job_and_only_its_job(database_url: str) -> N
     assert report.errors == []
 
 
+def test_circular_output_fails_its_job_instead_of_hanging_the_worker(database_url: str) -> None:
+    """Canonical JSON once checked an output's keys before encoding it: a structure that
+    contained itself was walked for ever, hanging the handler thread and growing memory."""
+
+    def looped(payload: Any, ctx: Any) -> Any:
+        output: dict[str, Any] = {}
+        output["self"] = output
+        return output
+
+    registry = HandlerRegistry()
+    registry.register("looped.output", looped)
+    with JobForgeClient(database_url) as client:
+        receipt = client.enqueue_job(tenant_id=uuid.uuid4(), type="looped.output", payload={})
+        config = WorkerConfig(burst=True, concurrency=1, poll_interval_seconds=0.05)
+        Worker(database_url, registry=registry, config=config).run()
+        finished = client.get_job(receipt.id)
+    assert finished.state == "dead"
+    assert finished.last_error["kind"] == "invalid_output"
+    assert "circular reference" in finished.last_error["message"]
+
+
 # -- sql/migrations/0001_router.sql: jobforge_enqueue_jobs --------------------------------
 
 RACING_KEYS = 500

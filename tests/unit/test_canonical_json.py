@@ -15,6 +15,7 @@ from jobforge.determinism.canonical import (
     canonical_json,
     canonical_json_text,
     canonical_sha256,
+    canonical_text_of_json,
     sha256_hex,
 )
 from jobforge.errors import InvalidArgument
@@ -116,3 +117,25 @@ def test_nan_anywhere_is_refused(value: Any, depth: int) -> None:
 def test_u0000_is_refused_with_its_path(before: str, after: str) -> None:
     with pytest.raises(InvalidArgument, match=r"^payload\.note\[1\]: contains U\+0000"):
         canonical_json({"note": ["ok", before + "\x00" + after]}, label="payload")
+
+
+def test_circular_structure_is_refused_not_walked_for_ever() -> None:
+    """A value containing itself once sent the key check into an endless walk (and the
+    worker thread running the handler that returned it with it)."""
+    looped: dict[str, Any] = {"items": []}
+    looped["items"].append(looped)
+    with pytest.raises(InvalidArgument, match=r"^output: contains itself"):
+        canonical_json(looped, label="output")
+
+
+def test_too_deep_nesting_is_refused_clearly() -> None:
+    deep: list[Any] = []
+    for _ in range(100_000):
+        deep = [deep]
+    with pytest.raises(InvalidArgument, match=r"^output: nested too deeply"):
+        canonical_json(deep, label="output")
+
+
+@given(JSON_VALUES)
+def test_canonical_text_of_json_matches_canonical_json(value: Any) -> None:
+    assert canonical_text_of_json(value).encode("utf-8") == canonical_json(value)

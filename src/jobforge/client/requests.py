@@ -97,7 +97,7 @@ class _JobDocuments:
     def _encode_fields(self, fields: dict[str, Any], label: str) -> str:
         try:
             return self._ENCODER.encode(fields)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, RecursionError):
             for name, value in fields.items():
                 canonical_json(value, label=f"{label}.{name}")
             raise
@@ -105,7 +105,7 @@ class _JobDocuments:
     def _payload(self, payload: Any, label: str) -> str:
         try:
             text = self._ENCODER.encode(payload)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, RecursionError):
             canonical_json(payload, label=f"{label}.payload")  # raises, naming the spot
             raise
         # UTF-8 takes at most 4 bytes a character: only long texts need measuring in bytes.

@@ -13,22 +13,33 @@ import json
 import math
 from typing import Any
 
+from jobforge.determinism.reusable_encoder import ReusableEncoder
 from jobforge.errors import InvalidArgument
 
-_ENCODER = json.JSONEncoder(
-    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+_ENCODER = ReusableEncoder(
+    json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 )
+# A JSON string literal for ``text`` (quoted and escaped as canonical JSON writes it).
+json_string = _ENCODER.encode
 
 
 def canonical_json(value: Any, *, label: str = "value") -> bytes:
     """The canonical UTF-8 bytes of ``value``; InvalidArgument names the first bad spot."""
-    if not has_only_string_keys(value):
-        raise InvalidArgument(_describe_problem(value, label) or f"{label}: non-string key")
     try:
+        # Encoding first also refuses circular structures, which the key check would walk
+        # for ever.
         text = _ENCODER.encode(value)
         encoded = text.encode("utf-8")
+    except RecursionError:
+        raise InvalidArgument(f"{label}: nested too deeply to encode as JSON") from None
     except (TypeError, ValueError) as exc:
+        if str(exc) == "Circular reference detected":
+            raise InvalidArgument(
+                f"{label}: contains itself (a circular reference), which JSON cannot hold"
+            ) from None
         raise InvalidArgument(_describe_problem(value, label) or f"{label}: {exc}") from exc
+    if not has_only_string_keys(value):
+        raise InvalidArgument(_describe_problem(value, label) or f"{label}: non-string key")
     if NUL_ESCAPE in text:
         problem = find_nul_character(value, label)
         if problem:
@@ -85,6 +96,12 @@ def canonical_json_of_decoded(value: Any) -> bytes:
     """Canonical bytes of a value decoded from JSON (from jsonb, json.loads): its keys are
     strings and it holds no NaN or U+0000 already, so only the encoding is left to do."""
     return _ENCODER.encode(value).encode("utf-8")
+
+
+def canonical_text_of_json(value: Any) -> str:
+    """Canonical text of a value already known to be JSON (checked when it was built, as
+    trace events and connector exchanges are), so only the encoding is left to do."""
+    return _ENCODER.encode(value)
 
 
 def canonical_json_text(value: Any, *, label: str = "value") -> str:

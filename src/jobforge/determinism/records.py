@@ -7,7 +7,12 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from jobforge.determinism.canonical import canonical_json, canonical_json_of_decoded, sha256_hex
+from jobforge.determinism.canonical import (
+    canonical_json,
+    canonical_json_of_decoded,
+    json_string,
+    sha256_hex,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +41,18 @@ class InputSnapshot:
             "seed": self.seed,
             "connector_responses": connector_responses,
         }
+
+    def to_json_text(self, connector_responses_json: str) -> str:
+        """The canonical JSON text of :meth:`to_json`, given the canonical JSON text of the
+        connector responses (written directly: the worker renders one per attempt)."""
+        runner_id = "null" if self.runner_id is None else json_string(self.runner_id)
+        version = "null" if self.runner_version is None else json_string(self.runner_version)
+        return (
+            f'{{"connector_responses":{connector_responses_json},'
+            f'"now":{json_string(self.now.isoformat())},'
+            f'"payload_canonical":{json_string(self.payload_canonical)},'
+            f'"runner_id":{runner_id},"runner_version":{version},"seed":{self.seed}}}'
+        )
 
 
 def snapshot_input(
@@ -70,6 +87,7 @@ def snapshot_input(
 class OutputArtifact:
     canonical: str
     sha256: str
+    size_bytes: int
 
     def to_json(self) -> dict[str, str]:
         return {"canonical": self.canonical, "sha256": self.sha256}
@@ -78,7 +96,11 @@ class OutputArtifact:
 def output_artifact(output: Any) -> OutputArtifact:
     """The canonical JSON of a handler's output and its SHA-256; InvalidArgument if not JSON."""
     output_bytes = canonical_json(output, label="output")
-    return OutputArtifact(canonical=output_bytes.decode("utf-8"), sha256=sha256_hex(output_bytes))
+    return OutputArtifact(
+        canonical=output_bytes.decode("utf-8"),
+        sha256=sha256_hex(output_bytes),
+        size_bytes=len(output_bytes),
+    )
 
 
 SEED_MODULUS = 2**63

@@ -6,7 +6,7 @@ import threading
 from datetime import UTC, datetime
 from typing import Any
 
-from jobforge.determinism.canonical import canonical_json
+from jobforge.determinism.canonical import canonical_json, canonical_text_of_json
 
 RESERVED_FIELDS = ("timestamp", "runner_id", "decision", "source")
 HANDLER_SOURCE = "handler"
@@ -55,6 +55,11 @@ class DecisionTrace:
     def events(self) -> list[dict[str, Any]]:
         with self._lock:
             return list(self._events)
+
+    def to_json_text(self) -> str:
+        """The events as canonical JSON text."""
+        with self._lock:
+            return canonical_text_of_json(self._events)
 
     def __len__(self) -> int:
         with self._lock:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import traceback
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -15,18 +14,18 @@ from jobforge.connectors.calls import RecordedResponse
 from jobforge.connectors.registry import ConnectorRegistry, default_connectors
 from jobforge.connectors.session import ConnectorSession
 from jobforge.context import JobContext
+from jobforge.determinism.canonical import canonical_text_of_json
 from jobforge.determinism.network_guard import network_blocked
 from jobforge.determinism.records import InputSnapshot, output_artifact, seed_for, snapshot_input
 from jobforge.determinism.trace import DecisionTrace
 from jobforge.errors import HandlerNotFound, InvalidArgument, NonRetryableError
 from jobforge.handlers import HandlerRegistry, HandlerSpec
 from jobforge.worker.job_types import JobTypeContract
-from jobforge.worker.logs import job_log_fields
+from jobforge.worker.logs import bind_job_log_fields, unbind_job_log_fields
 
 MAX_TRACEBACK_CHARACTERS = 8_000
 # The database refuses larger outputs (jobforge_job_results_output_size).
 MAX_OUTPUT_BYTES = 1024 * 1024
-_logger = logging.getLogger("jobforge.worker")
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,13 +75,33 @@ class ClaimedJob:
         }
 
 
+class _JobLogFields:
+    """The log fields of the job a handler thread runs, built only if a line is logged."""
+
+    __slots__ = ("_job", "_worker_id")
+
+    def __init__(self, job: ClaimedJob, worker_id: str) -> None:
+        self._job = job
+        self._worker_id = worker_id
+
+    def log_fields(self) -> dict[str, Any]:
+        return self._job.log_fields(self._worker_id)
+
+
 @dataclass(frozen=True, slots=True)
 class Records:
-    """The determinism records of one attempt (absent when the input was not JSON)."""
+    """The determinism records of one attempt, rendered as the members of the JSON document
+    the reporter sends: ``"input_snapshot":{...},"decision_trace":[...],"input_sha256":"..."``
+    (rendered on the handler thread, so the reporter only joins text)."""
 
-    input_snapshot: dict[str, Any] | None
-    decision_trace: list[dict[str, Any]]
-    input_sha256: str | None
+    json_members: str
+
+    @classmethod
+    def render(cls, snapshot: InputSnapshot, exchanges_json: str, trace_json: str) -> Records:
+        return cls(
+            f'"input_snapshot":{snapshot.to_json_text(exchanges_json)},'
+            f'"decision_trace":{trace_json},"input_sha256":"{snapshot.payload_sha256}"'
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,8 +173,8 @@ class JobRunner:
         )
 
     def run(self, job: ClaimedJob) -> Outcome:
-        fields = job.log_fields(self._worker_id)
-        with job_log_fields(fields):
+        token = bind_job_log_fields(_JobLogFields(job, self._worker_id))
+        try:
             try:
                 spec = self._registry.get(job.type)
             except HandlerNotFound as exc:
@@ -166,35 +185,36 @@ class JobRunner:
                     f"{exc} on worker {self._worker_id} (registered: {known})",
                     retryable=False,
                 )
-            return _Attempt(self, spec, job, fields).run()
+            return _Attempt(self, spec, job).run()
+        finally:
+            unbind_job_log_fields(token)
 
 
 class _Attempt:
     """One attempt of one job: context, input check, handler call, output check, records."""
 
-    def __init__(
-        self, runner: JobRunner, spec: HandlerSpec, job: ClaimedJob, log_fields: dict[str, Any]
-    ) -> None:
+    def __init__(self, runner: JobRunner, spec: HandlerSpec, job: ClaimedJob) -> None:
         self._runner = runner
         self._spec = spec
         self._job = job
         self._contract = runner._job_types.get(job.type)
-        replay = job.replay_context or {}
-        self._now = _parse_now(replay.get("now")) or job.started_at
-        seed = replay.get("seed")
-        self._seed = seed if isinstance(seed, int) else seed_for(job.id, job.attempt)
+        replay = job.replay_context
+        recordings = None
+        if replay is None:  # a live run
+            self._now = job.started_at
+            self._seed = seed_for(job.id, job.attempt)
+        else:
+            self._now = _parse_now(replay.get("now")) or job.started_at
+            seed = replay.get("seed")
+            self._seed = seed if isinstance(seed, int) else seed_for(job.id, job.attempt)
+            recordings = replay.get("connector_responses")
         runner_id = self._contract.runner_id if self._contract else None
         self._trace = DecisionTrace(runner_id)
-        recordings = replay.get("connector_responses")
         self._session = ConnectorSession(
             runner._connectors,
             [RecordedResponse.from_json(r) for r in recordings] if recordings is not None else None,
-            self._worker_event,
+            self._trace.record,
         )
-        self._log_fields = log_fields
-
-    def _worker_event(self, decision: str, fields: dict[str, Any]) -> None:
-        self._trace.record(decision, fields)
 
     def run(self) -> Outcome:  # noqa: PLR0911 - each way an attempt can end is a return
         job = self._job
@@ -230,7 +250,6 @@ class _Attempt:
             seed=self._seed,
             trace=self._trace,
             runner_id=self._contract.runner_id if self._contract else None,
-            logger=logging.LoggerAdapter(_logger, self._log_fields),
             connectors=self._session,
         )
         try:
@@ -243,7 +262,7 @@ class _Attempt:
             artifact = output_artifact(output)
         except InvalidArgument as exc:
             return self._failed(snapshot, "invalid_output", f"handler returned {exc}", False)
-        size = len(artifact.canonical.encode("utf-8"))
+        size = artifact.size_bytes
         if size > MAX_OUTPUT_BYTES:
             message = f"output: {size} bytes of JSON, above the {MAX_OUTPUT_BYTES}-byte limit"
             return self._failed(snapshot, "invalid_output", message, False)
@@ -280,11 +299,8 @@ class _Attempt:
 
     def _records(self, snapshot: InputSnapshot) -> Records:
         exchanges = [exchange.to_json() for exchange in self._session.exchanges()]
-        return Records(
-            input_snapshot=snapshot.to_json(exchanges),
-            decision_trace=self._trace.events(),
-            input_sha256=snapshot.payload_sha256,
-        )
+        exchanges_json = canonical_text_of_json(exchanges) if exchanges else "[]"
+        return Records.render(snapshot, exchanges_json, self._trace.to_json_text())
 
     def _failed(self, snapshot: InputSnapshot, kind: str, message: str, retryable: bool) -> Failed:
         self._trace.record("failed", {"kind": kind, "retryable": retryable})

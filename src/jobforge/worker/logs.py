@@ -7,35 +7,41 @@ import json
 import logging
 import sys
 import traceback
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
-# The job a thread is running; every record logged meanwhile carries these fields.
-_job_fields: contextvars.ContextVar[Mapping[str, Any] | None] = contextvars.ContextVar(
+
+class JobLogFields(Protocol):
+    """Where the fields of the job a thread runs come from (built only when a line is logged)."""
+
+    def log_fields(self) -> Mapping[str, Any]: ...
+
+
+# The job a thread is running; every record logged meanwhile carries its fields.
+_job_fields: contextvars.ContextVar[JobLogFields | None] = contextvars.ContextVar(
     "jobforge_job_fields", default=None
 )
 JOB_FIELDS = ("trace_id", "job_id", "tenant_id", "type", "attempt", "worker_id")
 _STANDARD_ATTRIBUTES = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
 
-@contextmanager
-def job_log_fields(fields: Mapping[str, Any]) -> Iterator[None]:
-    token = _job_fields.set(fields)
-    try:
-        yield
-    finally:
-        _job_fields.reset(token)
+def bind_job_log_fields(source: JobLogFields) -> contextvars.Token[JobLogFields | None]:
+    """Make ``source`` the current job of this thread until :func:`unbind_job_log_fields`."""
+    return _job_fields.set(source)
+
+
+def unbind_job_log_fields(token: contextvars.Token[JobLogFields | None]) -> None:
+    _job_fields.reset(token)
 
 
 class JobFieldsFilter(logging.Filter):
     """Copies the current job's fields onto each record (without overriding explicit ones)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        fields = _job_fields.get()
-        if fields:
-            for key, value in fields.items():
+        source = _job_fields.get()
+        if source is not None:
+            for key, value in source.log_fields().items():
                 if not hasattr(record, key):
                     setattr(record, key, value)
         return True

@@ -14,13 +14,16 @@ from psycopg.rows import tuple_row
 from jobforge.db.connection import connect
 from jobforge.db.errors import translate
 from jobforge.db.queries import query
+from jobforge.determinism.canonical import json_string
+from jobforge.determinism.reusable_encoder import ReusableEncoder
 from jobforge.errors import DatabaseUnavailable, JobForgeError
 from jobforge.worker.execution import ClaimedJob, Failed, Outcome, Records, Succeeded, failure
 
 _logger = logging.getLogger("jobforge.worker")
 RECONNECT_DELAY_SECONDS = 1.0
-# Batches of outcomes are encoded by one call into the C JSON encoder.
-_BATCH_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str)
+_ERROR_ENCODER = ReusableEncoder(
+    json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str)
+)
 
 
 @dataclass
@@ -39,14 +42,31 @@ class WorkerReport:
         return self.succeeded + self.dead
 
 
-def _records_fields(records: Records | None) -> dict[str, Any]:
-    if records is None:
-        return {}
-    return {
-        "input_snapshot": records.input_snapshot,
-        "decision_trace": records.decision_trace,
-        "input_sha256": records.input_sha256,
-    }
+def _success_document(success: Succeeded) -> str:
+    """One element of complete_jobs' JSON array. Every part is already JSON text (ids as
+    hex, which uuid input accepts), so a batch is joined rather than encoded."""
+    job = success.job
+    return (
+        f'{{"job_id":"{job.id.hex}","attempt":{job.attempt},'
+        f'"artifact_sha256":"{success.artifact_sha256}",'
+        f'"artifact_canonical":{json_string(success.output_json)}'
+        f"{_records_members(success.records)}}}"
+    )
+
+
+def _failure_document(failed: Failed) -> str:
+    """One element of fail_jobs' JSON array."""
+    job = failed.job
+    return (
+        f'{{"job_id":"{job.id.hex}","attempt":{job.attempt},'
+        f'"retryable":{"true" if failed.retryable else "false"},'
+        f'"error":{_ERROR_ENCODER.encode(failed.error)}'
+        f"{_records_members(failed.records)}}}"
+    )
+
+
+def _records_members(records: Records | None) -> str:
+    return "" if records is None else "," + records.json_members
 
 
 class OutcomeWriter:
@@ -131,43 +151,23 @@ class OutcomeWriter:
         self, conn: psycopg.Connection[dict[str, Any]], successes: list[Succeeded]
     ) -> None:
         # Only the canonical text of each output is sent; the database parses it once.
-        documents = _BATCH_ENCODER.encode(
-            [
-                {
-                    "job_id": str(s.job.id),
-                    "attempt": s.job.attempt,
-                    "artifact_sha256": s.artifact_sha256,
-                    "artifact_canonical": s.output_json,
-                    **_records_fields(s.records),
-                }
-                for s in successes
-            ]
-        )
+        documents = "[" + ",".join([_success_document(s) for s in successes]) + "]"
         params = {"worker_id": self.worker_id, "results": documents}
         cursor = conn.cursor(row_factory=tuple_row).execute(query("complete_jobs"), params)
         accepted = {row[0] for row in cursor}
+        log_each = _logger.isEnabledFor(logging.INFO)
         for success in successes:
             if success.job.id in accepted:
                 self._report.succeeded += 1
-                _logger.info("job succeeded", extra=success.job.log_fields(self.worker_id))
+                if log_each:
+                    _logger.info("job succeeded", extra=success.job.log_fields(self.worker_id))
             else:
                 self._refused(success.job)
 
     def _write_failures(
         self, conn: psycopg.Connection[dict[str, Any]], failures: list[Failed]
     ) -> None:
-        documents = _BATCH_ENCODER.encode(
-            [
-                {
-                    "job_id": str(f.job.id),
-                    "attempt": f.job.attempt,
-                    "retryable": f.retryable,
-                    "error": f.error,
-                    **_records_fields(f.records),
-                }
-                for f in failures
-            ]
-        )
+        documents = "[" + ",".join([_failure_document(f) for f in failures]) + "]"
         params = {"worker_id": self.worker_id, "failures": documents}
         rows = {row["job_id"]: row for row in conn.execute(query("fail_jobs"), params)}
         for failed in failures:

@@ -1,0 +1,51 @@
+"""The records an attempt leaves, as the worker renders them (text) and as values."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from jobforge.determinism.canonical import canonical_json_text
+from jobforge.determinism.records import output_artifact, snapshot_input
+from tests.unit.test_canonical_json import JSON_VALUES, STORABLE_TEXT
+
+MOMENTS = st.datetimes(timezones=st.sampled_from([UTC, timezone(timedelta(hours=5, minutes=30))]))
+
+
+@given(
+    payload=JSON_VALUES,
+    runner_id=st.none() | STORABLE_TEXT,
+    runner_version=st.none() | STORABLE_TEXT,
+    now=MOMENTS,
+    seed=st.integers(min_value=0, max_value=2**63 - 1),
+    responses=st.lists(st.dictionaries(STORABLE_TEXT, JSON_VALUES, max_size=3), max_size=2),
+)
+def test_snapshot_text_is_the_canonical_json_of_the_snapshot(
+    payload: Any,
+    runner_id: str | None,
+    runner_version: str | None,
+    now: datetime,
+    seed: int,
+    responses: list[dict[str, Any]],
+) -> None:
+    snapshot = snapshot_input(
+        job_type="a.b",
+        payload=payload,
+        runner_id=runner_id,
+        runner_version=runner_version,
+        now=now,
+        seed=seed,
+    )
+    text = snapshot.to_json_text(canonical_json_text(responses))
+    assert text == canonical_json_text(snapshot.to_json(responses))
+    assert json.loads(json.loads(text)["payload_canonical"]) == payload
+
+
+@given(JSON_VALUES)
+def test_artifact_size_is_its_canonical_utf8_length(output: Any) -> None:
+    artifact = output_artifact(output)
+    assert artifact.size_bytes == len(artifact.canonical.encode("utf-8"))

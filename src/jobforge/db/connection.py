@@ -8,6 +8,7 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.rows import dict_row
 
+from jobforge.db.json_loading import use_fast_json_loading
 from jobforge.errors import ConfigurationError, DatabaseUnavailable
 
 DATABASE_URL_VARIABLES = ("JOBFORGE_DATABASE_URL", "DATABASE_URL")
@@ -57,9 +58,11 @@ def _conninfo(url: str) -> str:
 def connect(url: str, *, autocommit: bool = True) -> psycopg.Connection[dict[str, object]]:
     """A connection returning rows as dicts; unreachable servers raise DatabaseUnavailable."""
     try:
-        return psycopg.connect(_conninfo(url), autocommit=autocommit, row_factory=dict_row)
+        conn = psycopg.connect(_conninfo(url), autocommit=autocommit, row_factory=dict_row)
     except psycopg.OperationalError as exc:
         raise DatabaseUnavailable(f"cannot connect to {redact(url)}: {_first_line(exc)}") from exc
+    use_fast_json_loading(conn)
+    return conn
 
 
 async def connect_async(
@@ -67,11 +70,13 @@ async def connect_async(
 ) -> psycopg.AsyncConnection[dict[str, object]]:
     """The asyncio twin of :func:`connect`."""
     try:
-        return await psycopg.AsyncConnection.connect(
+        conn = await psycopg.AsyncConnection.connect(
             _conninfo(url), autocommit=autocommit, row_factory=dict_row
         )
     except psycopg.OperationalError as exc:
         raise DatabaseUnavailable(f"cannot connect to {redact(url)}: {_first_line(exc)}") from exc
+    use_fast_json_loading(conn)
+    return conn
 
 
 def _first_line(exc: BaseException) -> str:

@@ -42,14 +42,16 @@ class InputSnapshot:
             "connector_responses": connector_responses,
         }
 
-    def to_json_text(self, connector_responses_json: str) -> str:
+    def to_json_text(self, connector_responses_json: str, *, now_text: str | None = None) -> str:
         """The canonical JSON text of :meth:`to_json`, given the canonical JSON text of the
-        connector responses (written directly: the worker renders one per attempt)."""
+        connector responses (written directly: the worker renders one per attempt);
+        ``now_text``: ``now.isoformat()`` if the caller has it already."""
+        now = now_text if now_text is not None else self.now.isoformat()
         runner_id = "null" if self.runner_id is None else json_string(self.runner_id)
         version = "null" if self.runner_version is None else json_string(self.runner_version)
         return (
             f'{{"connector_responses":{connector_responses_json},'
-            f'"now":{json_string(self.now.isoformat())},'
+            f'"now":{json_string(now)},'
             f'"payload_canonical":{json_string(self.payload_canonical)},'
             f'"runner_id":{runner_id},"runner_version":{version},"seed":{self.seed}}}'
         )

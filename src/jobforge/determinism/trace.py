@@ -19,7 +19,8 @@ class DecisionTrace:
     Handlers call ``ctx.trace.decision("skip_cold_assets", reason="...")`` (``source``
     "handler"); the worker adds its own events (claimed, validated, connector_call,
     succeeded, failed; ``source`` "worker"). Timestamps are wall
-    clock: the trace explains a run, while the artifact hash is what replays compare.
+    clock (``claimed`` carries the claim's time): the trace explains a run, while the
+    artifact hash is what replays compare.
     """
 
     def __init__(self, runner_id: str | None) -> None:
@@ -37,13 +38,18 @@ class DecisionTrace:
         canonical_json(fields, label=f"trace.{decision}")  # fail at the call, not at the end
         self._append(decision, HANDLER_SOURCE, fields)
 
-    def record(self, decision: str, fields: dict[str, Any]) -> None:
-        """Append a worker event without checking it (the worker's own, known-good events)."""
-        self._append(decision, WORKER_SOURCE, fields)
+    def record(
+        self, decision: str, fields: dict[str, Any], *, timestamp: str | None = None
+    ) -> None:
+        """Append a worker event without checking it (the worker's own, known-good events);
+        ``timestamp`` (ISO 8601) when the event happened earlier than now."""
+        self._append(decision, WORKER_SOURCE, fields, timestamp)
 
-    def _append(self, decision: str, source: str, fields: dict[str, Any]) -> None:
+    def _append(
+        self, decision: str, source: str, fields: dict[str, Any], timestamp: str | None = None
+    ) -> None:
         event = {
-            "timestamp": datetime.now(UTC).isoformat(),
+            "timestamp": timestamp or datetime.now(UTC).isoformat(),
             "runner_id": self._runner_id,
             "decision": decision,
             "source": source,

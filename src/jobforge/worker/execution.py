@@ -28,9 +28,11 @@ MAX_TRACEBACK_CHARACTERS = 8_000
 MAX_OUTPUT_BYTES = 1024 * 1024
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ClaimedJob:
-    """A job as claim hands it to the worker; ``attempt`` counts this attempt."""
+    """A job as claim hands it to the worker; ``attempt`` counts this attempt. Read-only by
+    convention (not frozen: a frozen dataclass costs more to build than the worker spends
+    on a no-op job's bookkeeping)."""
 
     id: UUID
     tenant_id: UUID
@@ -97,9 +99,11 @@ class Records:
     json_members: str
 
     @classmethod
-    def render(cls, snapshot: InputSnapshot, exchanges_json: str, trace_json: str) -> Records:
+    def render(
+        cls, snapshot: InputSnapshot, exchanges_json: str, trace_json: str, now_text: str
+    ) -> Records:
         return cls(
-            f'"input_snapshot":{snapshot.to_json_text(exchanges_json)},'
+            f'"input_snapshot":{snapshot.to_json_text(exchanges_json, now_text=now_text)},'
             f'"decision_trace":{trace_json},"input_sha256":"{snapshot.payload_sha256}"'
         )
 
@@ -155,6 +159,16 @@ class JobRunner:
         self._job_types = job_types or {}
         self._connectors = connectors if connectors is not None else default_connectors
         self._loop: asyncio.AbstractEventLoop | None = None
+        # The jobs of one claim share their started_at: format it once.
+        self._last_time: tuple[datetime, str] | None = None
+
+    def isoformat(self, moment: datetime) -> str:
+        last = self._last_time
+        if last is not None and last[0] == moment:
+            return last[1]
+        text = moment.isoformat()
+        self._last_time = (moment, text)
+        return text
 
     def close(self) -> None:
         if self._loop is not None:
@@ -231,7 +245,9 @@ class _Attempt:
         except InvalidArgument as exc:
             return failure(job, "invalid_input", str(exc), retryable=False)
         self._trace.record(
-            "claimed", {"attempt": job.attempt, "worker_id": self._runner._worker_id}
+            "claimed",
+            {"attempt": job.attempt, "worker_id": self._runner._worker_id},
+            timestamp=self._runner.isoformat(job.started_at),
         )
         if self._contract is not None:
             problems = self._contract.input_errors(job.payload)
@@ -300,7 +316,8 @@ class _Attempt:
     def _records(self, snapshot: InputSnapshot) -> Records:
         exchanges = [exchange.to_json() for exchange in self._session.exchanges()]
         exchanges_json = canonical_text_of_json(exchanges) if exchanges else "[]"
-        return Records.render(snapshot, exchanges_json, self._trace.to_json_text())
+        now_text = self._runner.isoformat(self._now)
+        return Records.render(snapshot, exchanges_json, self._trace.to_json_text(), now_text)
 
     def _failed(self, snapshot: InputSnapshot, kind: str, message: str, retryable: bool) -> Failed:
         self._trace.record("failed", {"kind": kind, "retryable": retryable})

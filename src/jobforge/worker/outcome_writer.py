@@ -154,10 +154,10 @@ class OutcomeWriter:
         documents = "[" + ",".join([_success_document(s) for s in successes]) + "]"
         params = {"worker_id": self.worker_id, "results": documents}
         cursor = conn.cursor(row_factory=tuple_row).execute(query("complete_jobs"), params)
-        accepted = {row[0] for row in cursor}
+        accepted = {row[0].int for row in cursor}  # ints: UUID hashes in Python
         log_each = _logger.isEnabledFor(logging.INFO)
         for success in successes:
-            if success.job.id in accepted:
+            if success.job.id.int in accepted:
                 self._report.succeeded += 1
                 if log_each:
                     _logger.info("job succeeded", extra=success.job.log_fields(self.worker_id))

@@ -6,10 +6,13 @@ import argparse
 import json
 from dataclasses import asdict
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from jobforge.cli.common import EXIT_OK, add_database_url_option
-from jobforge.client import JobForgeClient
 from jobforge.db.connection import require_database_url
+
+if TYPE_CHECKING:
+    from jobforge.client import JobForgeClient
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -50,6 +53,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _client(args: argparse.Namespace) -> JobForgeClient:
+    # Imported here: every `jobforge` command builds this parser, few need the client.
+    from jobforge.client import JobForgeClient  # noqa: PLC0415
+
     return JobForgeClient(require_database_url(args.database_url))
 
 

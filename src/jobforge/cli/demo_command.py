@@ -7,7 +7,6 @@ import logging
 
 from jobforge.cli.common import EXIT_OK, add_database_url_option
 from jobforge.db.connection import database_url_from_env
-from jobforge.demo.scenario import format_summary, run_demo
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -26,6 +25,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run(args: argparse.Namespace) -> int:
     # The demo fails jobs on purpose; its summary tells the story, not the worker's log.
     logging.getLogger("jobforge").setLevel(logging.CRITICAL)
+    # Imported here: every `jobforge` command builds this parser.
+    from jobforge.demo.scenario import format_summary, run_demo  # noqa: PLC0415
+
     summary = run_demo(args.database_url or database_url_from_env(), args.jobs, print)
     print(format_summary(summary))
     return EXIT_OK

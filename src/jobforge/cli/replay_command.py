@@ -6,10 +6,8 @@ import argparse
 
 from jobforge.cli.common import EXIT_FAILURE, EXIT_OK, add_database_url_option
 from jobforge.cli.handler_loading import load_project_contracts, load_project_handlers
-from jobforge.client import JobForgeClient
 from jobforge.db.connection import require_database_url
 from jobforge.handlers import default_registry
-from jobforge.replay.recorded import replay_recorded_job
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -31,6 +29,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
+    # Imported here: every `jobforge` command builds this parser.
+    from jobforge.client import JobForgeClient  # noqa: PLC0415
+    from jobforge.replay.recorded import replay_recorded_job  # noqa: PLC0415
+
     project = load_project_handlers(args.modules)
     job_types = load_project_contracts(project)
     with JobForgeClient(require_database_url(args.database_url)) as client:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import signal
 from types import FrameType
 
@@ -104,5 +105,24 @@ def run(args: argparse.Namespace) -> int:
     worker_stopping = [False]
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    tune_garbage_collection()
     report = worker.run()
     return EXIT_OK if not report.errors else EXIT_FAILURE
+
+
+# Collect the youngest generation every 10,000 container allocations instead of 700.
+YOUNG_GENERATION_THRESHOLD = 10_000
+
+
+def tune_garbage_collection() -> None:
+    """Set the worker process's cyclic garbage collector up for a long-running service.
+
+    A job allocates a few dozen short-lived containers, so the default thresholds run a
+    collection every few jobs, and every tenth of those rescans the whole start-up heap
+    (modules, contract schemas, handler code). Freezing what start-up allocated takes it
+    out of every later collection, and a larger young generation runs them less often.
+    Reference counting still frees acyclic garbage at once; only cycles wait longer.
+    """
+    gc.freeze()
+    _, older, oldest = gc.get_threshold()
+    gc.set_threshold(YOUNG_GENERATION_THRESHOLD, older, oldest)

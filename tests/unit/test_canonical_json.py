@@ -16,6 +16,7 @@ from jobforge.determinism.canonical import (
     canonical_json_text,
     canonical_sha256,
     canonical_text_of_json,
+    json_string,
     sha256_hex,
 )
 from jobforge.errors import InvalidArgument
@@ -139,3 +140,8 @@ def test_too_deep_nesting_is_refused_clearly() -> None:
 @given(JSON_VALUES)
 def test_canonical_text_of_json_matches_canonical_json(value: Any) -> None:
     assert canonical_text_of_json(value).encode("utf-8") == canonical_json(value)
+
+
+@given(STORABLE_TEXT)
+def test_json_string_is_the_canonical_encoding_of_a_string(text: str) -> None:
+    assert json_string(text) == canonical_json_text(text)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections.abc import Callable
 from typing import Any
 
 from jobforge.determinism.reusable_encoder import ReusableEncoder
@@ -19,8 +20,9 @@ from jobforge.errors import InvalidArgument
 _ENCODER = ReusableEncoder(
     json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 )
-# A JSON string literal for ``text`` (quoted and escaped as canonical JSON writes it).
-json_string = _ENCODER.encode
+# The JSON string literal of a str, quoted and escaped as canonical JSON writes it (the C
+# function the encoder itself calls for strings when ensure_ascii is off).
+json_string: Callable[[str], str] = json.encoder.encode_basestring
 
 
 def canonical_json(value: Any, *, label: str = "value") -> bytes:

@@ -90,7 +90,7 @@ class _JobLogFields:
         return self._job.log_fields(self._worker_id)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Records:
     """The determinism records of one attempt, rendered as the members of the JSON document
     the reporter sends: ``"input_snapshot":{...},"decision_trace":[...],"input_sha256":"..."``
@@ -108,7 +108,7 @@ class Records:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Succeeded:
     job: ClaimedJob
     output_json: str
@@ -116,7 +116,7 @@ class Succeeded:
     records: Records
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Failed:
     job: ClaimedJob
     error: dict[str, Any]
@@ -125,6 +125,8 @@ class Failed:
 
 
 Outcome = Succeeded | Failed
+# Records and outcomes are read-only by convention; like ClaimedJob they are not frozen
+# dataclasses, whose set-up costs more than the rest of a no-op job's bookkeeping.
 
 
 def failure(job: ClaimedJob, kind: str, message: str, *, retryable: bool) -> Failed:

@@ -10,6 +10,7 @@ from uuid import UUID
 
 from jobforge.client.models import EnqueuedJob, FiredJob, Job, JobSpec
 from jobforge.determinism.canonical import NUL_ESCAPE, canonical_json, has_only_string_keys
+from jobforge.determinism.reusable_encoder import ReusableEncoder
 from jobforge.errors import InvalidArgument, JobNotFound
 from jobforge.handlers import validate_job_type
 
@@ -51,7 +52,9 @@ class _JobDocuments:
     Each payload is encoded once by the C JSON encoder, which also gives its size.
     """
 
-    _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    _ENCODER = ReusableEncoder(
+        json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    )
 
     def __init__(self) -> None:
         self._tenant_ids: dict[UUID | str, str] = {}

@@ -46,6 +46,23 @@ def _enqueue(client: JobForgeClient, tenant: uuid.UUID, count: int) -> float:
     return time.perf_counter() - started
 
 
+def _start_and_exit(url: str, *, cache: bool) -> float:
+    """Seconds from spawn to exit of a burst worker on an empty queue: its start-up cost.
+    Without the contract cache it validates the project's runner contracts in full, as
+    the first start after a contract change does; with it, it fills or reads the cache."""
+    environment = dict(os.environ)
+    if cache:
+        environment.pop("JOBFORGE_NO_CACHE", None)
+    else:
+        environment["JOBFORGE_NO_CACHE"] = "1"
+    started = time.perf_counter()
+    subprocess.run(
+        _worker_command(url, "--burst"), cwd=REPO_ROOT, env=environment, check=True,
+        timeout=PROCESS_DEADLINE_SECONDS,
+    )  # fmt: skip
+    return time.perf_counter() - started
+
+
 def _drain(url: str, processes: int) -> float:
     """Spawn burst workers and wait for them; returns the Unix time of the spawn."""
     spawned_at = time.time()
@@ -116,6 +133,12 @@ def run() -> dict[str, float | str]:
             runs = [_enqueue(client, uuid.uuid4(), JOBS) for _ in range(ENQUEUE_RUNS)]
             figures["enqueue_batch_20000_jobs_per_s_median"] = JOBS / statistics.median(runs)
             figures["enqueue_batch_20000_jobs_per_s_best"] = JOBS / min(runs)
+        with factory.database() as url:
+            cold = [_start_and_exit(url, cache=False) for _ in range(3)]
+            _start_and_exit(url, cache=True)  # fills the cache the drains below start from
+            warm = [_start_and_exit(url, cache=True) for _ in range(3)]
+        figures["worker_start_to_exit_empty_queue_contracts_validated_s"] = statistics.median(cold)
+        figures["worker_start_to_exit_empty_queue_contracts_cached_s"] = statistics.median(warm)
         for processes in (1, 2):
             with factory.database() as url, JobForgeClient(url) as client:
                 _enqueue(client, uuid.uuid4(), JOBS)

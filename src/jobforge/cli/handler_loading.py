@@ -5,11 +5,15 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from jobforge.errors import ConfigurationError
 from jobforge.handlers import import_handler_modules
 from jobforge.project import ProjectConfig, load_project_config
 from jobforge.worker.job_types import JobTypeContract, contracts_by_job_type
+
+if TYPE_CHECKING:
+    from jobforge.contracts.config import ContractsConfig
 
 MAX_LISTED_PROBLEMS = 5
 
@@ -33,12 +37,19 @@ def load_project_contracts(project: ProjectConfig) -> dict[str, JobTypeContract]
     """
     if project.root is None:
         return {}
-    from jobforge.contracts.config import load_config  # noqa: PLC0415 - only when running
-    from jobforge.contracts.contract_set import load_contract_set  # noqa: PLC0415
+    from jobforge.cli.contract_cache import cached_job_types  # noqa: PLC0415 - only when running
+    from jobforge.contracts.config import load_config  # noqa: PLC0415
 
     config = load_config(project.root)
     if not config.runners_dir.is_dir():
         return {}
+    return cached_job_types(config, lambda: _validated_job_types(config))
+
+
+def _validated_job_types(config: ContractsConfig) -> dict[str, JobTypeContract]:
+    """Load and validate every contract file (slow: YAML, pydantic, schema checks)."""
+    from jobforge.contracts.contract_set import load_contract_set  # noqa: PLC0415
+
     contracts = load_contract_set(config)
     if contracts.problems:
         listed = "\n".join(

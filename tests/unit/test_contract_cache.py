@@ -1,0 +1,159 @@
+"""The worker's contract cache: a hit only for exactly the files it was built from."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from jobforge.cli.contract_cache import CACHE_FOLDER, DISABLE_VARIABLE, contracts_fingerprint
+from jobforge.cli.handler_loading import load_project_contracts
+from jobforge.contracts.config import load_config
+from jobforge.errors import ConfigurationError
+from jobforge.project import load_project_config
+
+REPO = Path(__file__).resolve().parents[2]
+RUNNER = Path("contracts/runners/autopilot.ops.scan.yaml")
+JOB_TYPE = "autopilot.ops.scan"
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the repository's sample contracts with a pyproject.toml of its own."""
+    monkeypatch.delenv(DISABLE_VARIABLE, raising=False)
+    for folder in ("contracts", "connectors"):
+        shutil.copytree(REPO / folder, tmp_path / folder)
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "scratch"\nversion = "0"\n')
+    return tmp_path
+
+
+def load(project: Path) -> dict[str, object]:
+    return dict(load_project_contracts(load_project_config(project)))
+
+
+def cache_files(project: Path) -> list[Path]:
+    return sorted((project / CACHE_FOLDER).glob("worker-contracts-*.json"))
+
+
+def fingerprint(project: Path) -> str:
+    return contracts_fingerprint(load_config(project))
+
+
+def test_a_miss_writes_the_cache_and_a_hit_returns_the_same_contracts(project: Path) -> None:
+    first = load(project)
+    [written] = cache_files(project)
+    assert written.name == f"worker-contracts-{fingerprint(project)}.json"
+    assert (project / CACHE_FOLDER / ".gitignore").read_text().splitlines()[-1] == "*"
+    assert load(project) == first
+    assert list(first) == [JOB_TYPE]
+
+
+def test_a_hit_is_read_from_the_cache_file(project: Path) -> None:
+    load(project)
+    [written] = cache_files(project)
+    document = json.loads(written.read_text())
+    document["job_types"][JOB_TYPE]["timeout_seconds"] = 1234.5
+    written.write_text(json.dumps(document))
+    contract = load_project_contracts(load_project_config(project))[JOB_TYPE]
+    assert contract.timeout_seconds == 1234.5
+
+
+def test_an_edited_runner_is_validated_again(project: Path) -> None:
+    before = load_project_contracts(load_project_config(project))[JOB_TYPE]
+    runner = project / RUNNER
+    text = runner.read_text()
+    assert "timeout_seconds: 30" in text
+    runner.write_text(text.replace("timeout_seconds: 30", "timeout_seconds: 31"))
+    after = load_project_contracts(load_project_config(project))[JOB_TYPE]
+    assert (before.timeout_seconds, after.timeout_seconds) == (30, 31)
+    assert len(cache_files(project)) == 1, "the stale cache file was not removed"
+
+
+def test_adding_renaming_or_removing_a_file_changes_the_fingerprint(project: Path) -> None:
+    seen = {fingerprint(project)}
+    extra = project / "connectors" / "other.cdn"
+    shutil.copytree(project / "connectors" / "readylayer.cdn", extra)
+    seen.add(fingerprint(project))
+    extra.rename(project / "connectors" / "renamed.cdn")
+    seen.add(fingerprint(project))
+    shutil.rmtree(project / "connectors" / "renamed.cdn")
+    assert fingerprint(project) in seen
+    assert len(seen) == 3
+
+
+def test_settings_that_change_validation_change_the_fingerprint(project: Path) -> None:
+    before = fingerprint(project)
+    with (project / "pyproject.toml").open("a") as pyproject:
+        pyproject.write("[tool.jobforge.contracts]\nmax_file_bytes = 4096\n")
+    assert fingerprint(project) != before
+
+
+@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(position=st.integers(min_value=0), replacement=st.integers(min_value=0, max_value=255))
+def test_any_changed_byte_changes_the_fingerprint(
+    project: Path, position: int, replacement: int
+) -> None:
+    runner = project / RUNNER
+    original = runner.read_bytes()
+    index = position % len(original)
+    if original[index] == replacement:
+        replacement = (replacement + 1) % 256
+    before = fingerprint(project)
+    runner.write_bytes(original[:index] + bytes([replacement]) + original[index + 1 :])
+    try:
+        assert fingerprint(project) != before
+    finally:
+        runner.write_bytes(original)
+
+
+def test_invalid_contracts_stop_the_worker_and_are_never_cached(project: Path) -> None:
+    runner = project / RUNNER
+    runner.write_text(runner.read_text().replace("version: 1.0.0", "version: one"))
+    with pytest.raises(ConfigurationError, match=r"autopilot\.ops\.scan\.yaml:4:"):
+        load(project)
+    assert cache_files(project) == []
+
+
+def test_a_corrupt_cache_file_is_a_miss_and_is_rewritten(project: Path) -> None:
+    expected = load(project)
+    [written] = cache_files(project)
+    written.write_text('{"format": 1, "fingerprint": ')
+    assert load(project) == expected
+    assert json.loads(written.read_text())["fingerprint"] == fingerprint(project)
+
+
+def test_an_unwritable_cache_does_not_stop_the_worker(project: Path) -> None:
+    (project / CACHE_FOLDER).write_text("a file where the cache folder would be\n")
+    assert list(load(project)) == [JOB_TYPE]
+    assert (project / CACHE_FOLDER).is_file()
+
+
+def test_the_cache_can_be_turned_off(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(DISABLE_VARIABLE, "1")
+    assert list(load(project)) == [JOB_TYPE]
+    assert not (project / CACHE_FOLDER).exists()
+
+
+def test_a_hit_loads_neither_pydantic_nor_yaml_nor_jsonschema(project: Path) -> None:
+    load(project)
+    probe = textwrap.dedent(
+        """\
+        import json, sys
+        from jobforge.cli.handler_loading import load_project_contracts
+        from jobforge.project import load_project_config
+        contracts = load_project_contracts(load_project_config())
+        heavy = [m for m in ("pydantic", "ruamel.yaml", "jsonschema") if m in sys.modules]
+        print(json.dumps({"job_types": sorted(contracts), "heavy": heavy}))
+        """
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", probe], cwd=project, capture_output=True, text=True, check=True
+    )
+    assert json.loads(completed.stdout) == {"job_types": [JOB_TYPE], "heavy": []}

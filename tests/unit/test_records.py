@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from jobforge.determinism.canonical import canonical_json_text
+from jobforge.determinism.canonical import canonical_json_text, canonical_sha256
 from jobforge.determinism.records import output_artifact, snapshot_input
 from tests.unit.test_canonical_json import JSON_VALUES, STORABLE_TEXT
 
@@ -46,6 +47,14 @@ def test_snapshot_text_is_the_canonical_json_of_the_snapshot(
 
 
 @given(JSON_VALUES)
-def test_artifact_size_is_its_canonical_utf8_length(output: Any) -> None:
+def test_artifact_is_the_canonical_json_its_hash_and_size(output: Any) -> None:
     artifact = output_artifact(output)
+    assert artifact.canonical == canonical_json_text(output)
+    assert artifact.sha256 == canonical_sha256(output)
     assert artifact.size_bytes == len(artifact.canonical.encode("utf-8"))
+
+
+def test_no_output_is_the_json_null_artifact() -> None:
+    artifact = output_artifact(None)
+    assert (artifact.canonical, artifact.size_bytes) == ("null", 4)
+    assert artifact.sha256 == hashlib.sha256(b"null").hexdigest()

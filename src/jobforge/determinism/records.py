@@ -97,6 +97,8 @@ class OutputArtifact:
 
 def output_artifact(output: Any) -> OutputArtifact:
     """The canonical JSON of a handler's output and its SHA-256; InvalidArgument if not JSON."""
+    if output is None:  # handlers run for their effects mostly return nothing
+        return _NULL_ARTIFACT
     output_bytes = canonical_json(output, label="output")
     return OutputArtifact(
         canonical=output_bytes.decode("utf-8"),
@@ -105,6 +107,7 @@ def output_artifact(output: Any) -> OutputArtifact:
     )
 
 
+_NULL_ARTIFACT = OutputArtifact(canonical="null", sha256=sha256_hex(b"null"), size_bytes=4)
 SEED_MODULUS = 2**63
 
 

@@ -137,11 +137,14 @@ class OutcomeWriter:
         successes = [outcome for outcome in outcomes if isinstance(outcome, Succeeded)]
         failures = [outcome for outcome in outcomes if isinstance(outcome, Failed)]
         try:
-            with conn.transaction():  # both or neither, so a retry never re-sends a success
-                if successes:
+            if successes and failures:
+                with conn.transaction():  # both or neither: a retry never re-sends a success
                     self._write_successes(conn, successes)
-                if failures:
                     self._write_failures(conn, failures)
+            elif successes:  # one statement is atomic on its own: no BEGIN and COMMIT
+                self._write_successes(conn, successes)
+            elif failures:
+                self._write_failures(conn, failures)
         except psycopg.OperationalError as exc:
             raise DatabaseUnavailable(str(exc)) from exc
         except psycopg.Error as exc:

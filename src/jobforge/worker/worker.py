@@ -20,7 +20,6 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from uuid import UUID
 
 import psycopg
 from psycopg.rows import tuple_row
@@ -83,8 +82,14 @@ class Worker:
         self._job_types = dict(job_types or {})
         self._connectors = connectors
         # Guards the fields below; notified when capacity frees or work may have arrived.
-        self._changed = threading.Condition()
-        self._claimed: dict[UUID, _Claimed] = {}
+        # Guards the fields below. Hot paths hold ``_lock`` directly (a C context manager);
+        # ``_changed`` is the condition on the same lock, for waiting and notifying.
+        self._lock = threading.RLock()
+        self._changed = threading.Condition(self._lock)
+        # Keyed by the job id as an int: UUID hashing runs Python code, int hashing does not.
+        self._claimed: dict[int, _Claimed] = {}
+        # Per job type: (timeout in seconds, whether the handler is sync), looked up once.
+        self._type_plans: dict[str, tuple[float | None, bool]] = {}
         self._waiting_to_start = 0
         # While the claim loop waits: whether it waits for room (True) or for work (False).
         self._claimer_waits_for_more: bool | None = None
@@ -181,9 +186,9 @@ class Worker:
     def _dispatch(self, jobs: list[ClaimedJob]) -> None:
         if not jobs:
             return
-        with self._changed:
+        with self._lock:
             for job in jobs:
-                self._claimed[job.id] = _Claimed(job=job)
+                self._claimed[job.id.int] = _Claimed(job=job)
             self._waiting_to_start += len(jobs)
         for job in jobs:
             self._work.put(job)
@@ -263,10 +268,13 @@ class Worker:
 
     def _run_one(self, runner: JobRunner, job: ClaimedJob) -> bool:
         """Run one job; False when the supervisor gave up on it (this thread must end)."""
-        timeout = runner.timeout_for(job.type)
-        is_sync = job.type in self._registry and not self._registry.get(job.type).is_async
-        with self._changed:
-            entry = self._claimed.get(job.id)
+        plan = self._type_plans.get(job.type)
+        if plan is None:
+            is_sync = job.type in self._registry and not self._registry.get(job.type).is_async
+            plan = self._type_plans[job.type] = (runner.timeout_for(job.type), is_sync)
+        timeout, is_sync = plan
+        with self._lock:
+            entry = self._claimed.get(job.id.int)
             if entry is None:
                 return True
             self._waiting_to_start -= 1
@@ -277,8 +285,8 @@ class Worker:
             if self._waiting_to_start == 0:
                 self._nudge_claimer()  # the claim loop refills before handlers idle
         outcome = runner.run(job)
-        with self._changed:
-            if self._claimed.pop(job.id, None) is None:
+        with self._lock:
+            if self._claimed.pop(job.id.int, None) is None:
                 return False
             self._unreported += 1
             self._outcomes.put(outcome)
@@ -306,7 +314,7 @@ class Worker:
                     batch.append(item)
                 outcomes = [item for item in batch if isinstance(item, Succeeded | Failed)]
                 writer.write(outcomes)
-                with self._changed:
+                with self._lock:
                     self._unreported -= len(outcomes)
                     if any(outcome.job.ordering_key for outcome in outcomes):
                         self._notified = True  # the next job of that key may be runnable now
@@ -342,7 +350,7 @@ class Worker:
         with self._changed:
             for entry in list(self._claimed.values()):
                 if entry.deadline is not None and entry.deadline <= now:
-                    del self._claimed[entry.job.id]
+                    del self._claimed[entry.job.id.int]
                     expired.append(entry)
                     self._unreported += 1
             for entry in expired:
@@ -367,7 +375,7 @@ class Worker:
         self, conn: psycopg.Connection[dict[str, Any]] | None
     ) -> psycopg.Connection[dict[str, Any]] | None:
         with self._changed:
-            job_ids = list(self._claimed)
+            job_ids = [entry.job.id for entry in self._claimed.values()]
         if not job_ids:
             return conn
         try:
@@ -387,7 +395,7 @@ class Worker:
         for job_id in job_ids:
             if job_id not in held:
                 with self._changed:
-                    entry = self._claimed.get(job_id)
+                    entry = self._claimed.get(job_id.int)
                 if entry is not None:
                     _logger.warning(
                         "lease lost while the job runs; its result will be refused",
@@ -422,7 +430,7 @@ class Worker:
         with self._changed:
             entries = [e for e in self._claimed.values() if started or e.started_at is None]
             for entry in entries:
-                del self._claimed[entry.job.id]
+                del self._claimed[entry.job.id.int]
                 if entry.started_at is None:
                     self._waiting_to_start -= 1
             self._changed.notify_all()

@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 
 from jobforge.determinism.canonical import canonical_json_text, canonical_sha256
 from jobforge.determinism.records import output_artifact, snapshot_input
+from jobforge.handlers import HandlerRegistry
+from jobforge.worker.execution import JobRunner
 from tests.unit.test_canonical_json import JSON_VALUES, STORABLE_TEXT
 
 MOMENTS = st.datetimes(timezones=st.sampled_from([UTC, timezone(timedelta(hours=5, minutes=30))]))
@@ -58,3 +60,14 @@ def test_no_output_is_the_json_null_artifact() -> None:
     artifact = output_artifact(None)
     assert (artifact.canonical, artifact.size_bytes) == ("null", 4)
     assert artifact.sha256 == hashlib.sha256(b"null").hexdigest()
+
+
+def test_a_remembered_timestamp_keeps_its_own_utc_offset() -> None:
+    """Jobs of one claim share their start time, so the worker formats it once; the same
+    instant written with another offset (a replay's pinned clock) is another text."""
+    runner = JobRunner(HandlerRegistry(), "worker", None)
+    in_utc = datetime(2026, 11, 28, 19, 30, tzinfo=UTC)
+    in_india = in_utc.astimezone(timezone(timedelta(hours=5, minutes=30)))
+    assert runner.isoformat(in_utc) == "2026-11-28T19:30:00+00:00"
+    assert runner.isoformat(in_india) == "2026-11-29T01:00:00+05:30"
+    assert runner.isoformat(in_utc) == "2026-11-28T19:30:00+00:00"

@@ -165,8 +165,10 @@ class JobRunner:
         self._last_time: tuple[datetime, str] | None = None
 
     def isoformat(self, moment: datetime) -> str:
+        """``moment.isoformat()``, remembered for the next call (equal instants written
+        with another UTC offset are other texts)."""
         last = self._last_time
-        if last is not None and last[0] == moment:
+        if last is not None and last[0] == moment and last[0].utcoffset() == moment.utcoffset():
             return last[1]
         text = moment.isoformat()
         self._last_time = (moment, text)

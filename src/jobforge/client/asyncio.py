@@ -10,6 +10,7 @@ from typing import Any, Self
 from uuid import UUID
 
 import psycopg
+from psycopg.rows import tuple_row
 
 from jobforge.client import requests
 from jobforge.client.models import EnqueuedJob, FiredJob, Job, JobResult, JobSpec
@@ -75,7 +76,7 @@ class AsyncJobForgeClient:
 
     async def enqueue_jobs(self, jobs: Iterable[JobSpec | Mapping[str, Any]]) -> list[EnqueuedJob]:
         params = requests.enqueue_many_params(jobs)
-        return [requests.enqueued(row) for row in await self._fetch("enqueue_jobs", params)]
+        return [EnqueuedJob(*row) for row in await self._fetch_tuples("enqueue_jobs", params)]
 
     async def get_job(self, job_id: UUID | str) -> Job:
         rows = await self._fetch("get_job", requests.job_id_params(job_id))
@@ -157,4 +158,14 @@ class AsyncJobForgeClient:
                 if self._conn is None or self._conn.closed:
                     self._conn = await connect_async(self._database_url)
                 cursor = await self._conn.execute(query(name), params)
+                return await cursor.fetchall()
+
+    async def _fetch_tuples(self, name: str, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """Rows as tuples, for results of thousands of rows (no dict per row)."""
+        async with self._lock:
+            with translated_errors():
+                if self._conn is None or self._conn.closed:
+                    self._conn = await connect_async(self._database_url)
+                cursor = self._conn.cursor(row_factory=tuple_row)
+                await cursor.execute(query(name), params)
                 return await cursor.fetchall()

@@ -10,6 +10,7 @@ from typing import Any, Self
 from uuid import UUID
 
 import psycopg
+from psycopg.rows import tuple_row
 
 from jobforge.client import requests
 from jobforge.client.models import EnqueuedJob, FiredJob, Job, JobResult, JobSpec
@@ -81,7 +82,7 @@ class JobForgeClient:
     def enqueue_jobs(self, jobs: Iterable[JobSpec | Mapping[str, Any]]) -> list[EnqueuedJob]:
         """Enqueue many jobs in one round trip; receipts come back in input order."""
         params = requests.enqueue_many_params(jobs)
-        return [requests.enqueued(row) for row in self._fetch("enqueue_jobs", params)]
+        return [EnqueuedJob(*row) for row in self._fetch_tuples("enqueue_jobs", params)]
 
     def get_job(self, job_id: UUID | str) -> Job:
         rows = self._fetch("get_job", requests.job_id_params(job_id))
@@ -169,3 +170,11 @@ class JobForgeClient:
             if self._conn is None or self._conn.closed:
                 self._conn = connect(self._database_url)
             return self._conn.execute(query(name), params).fetchall()
+
+    def _fetch_tuples(self, name: str, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """Rows as tuples, for results of thousands of rows (no dict per row)."""
+        with self._lock, translated_errors():
+            if self._conn is None or self._conn.closed:
+                self._conn = connect(self._database_url)
+            cursor = self._conn.cursor(row_factory=tuple_row)
+            return cursor.execute(query(name), params).fetchall()

@@ -9,7 +9,8 @@ FROM jobforge_enqueue_jobs(%(jobs)s::jsonb);
 
 -- enqueue_jobs --
 -- Enqueue many jobs in one statement; one row per input job, in input order.
-SELECT job_index, job_id, created, state::text AS state, trace_id
+-- Columns in EnqueuedJob's field order: the clients build receipts from plain tuples.
+SELECT job_id, created, state::text AS state, trace_id
 FROM jobforge_enqueue_jobs(%(jobs)s::jsonb)
 ORDER BY job_index;
 

@@ -222,11 +222,12 @@ def test_jobforge_migrate_twice(empty_database_url: str) -> None:
     assert first.returncode == 0, first.stderr
     assert first.stdout.splitlines() == [
         "applied 0001_router.sql",
-        "1 migration(s) applied, 0 already applied, 1 in all",
+        "applied 0002_enqueue_without_keys.sql",
+        "2 migration(s) applied, 0 already applied, 2 in all",
     ]
     second = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
     assert second.returncode == 0, second.stderr
-    assert second.stdout.splitlines() == ["0 migration(s) applied, 1 already applied, 1 in all"]
+    assert second.stdout.splitlines() == ["0 migration(s) applied, 2 already applied, 2 in all"]
 
 
 def test_jobforge_migrate_reports_errors_without_a_traceback() -> None:

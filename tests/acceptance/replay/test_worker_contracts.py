@@ -46,3 +46,15 @@ def test_contracts_that_do_not_validate_stop_the_worker(project: Path, database_
     assert "--no-contracts" in result.stderr
     assert "Traceback" not in result.stderr
     assert run_worker(project, database_url, "--no-contracts").returncode == 0
+
+
+def test_the_contract_cache_never_hides_an_edit(project: Path, database_url: str) -> None:
+    """A first start validates the contracts and caches them; breaking a contract after
+    that must stop the next start just the same (the cache is keyed by file contents)."""
+    assert run_worker(project, database_url).returncode == 0
+    assert list((project / ".jobforge_cache").glob("worker-contracts-*.json"))
+    runner = project / "contracts" / "runners" / "autopilot.ops.scan.yaml"
+    runner.write_text(runner.read_text().replace("version: 1.0.0", "version: one"))
+    result = run_worker(project, database_url)
+    assert result.returncode == 1
+    assert "contracts/runners/autopilot.ops.scan.yaml:4:" in result.stderr

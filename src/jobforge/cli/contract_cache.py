@@ -3,7 +3,8 @@
 Validating the runner contracts (YAML parsing, the pydantic models, schema checks) costs a
 worker about 0.15 s at every start, more than the rest of its start-up. The result depends
 only on the contract and connector files, the ``[tool.jobforge.contracts]`` settings and
-the JobForge version, so it is cached under a SHA-256 of exactly those, as mypy and ruff
+the JobForge code that validates them, so it is cached under a SHA-256 of exactly those (the
+version number too), as mypy and ruff
 cache their results: a hit reads one small JSON file; any change to any of those inputs
 is a miss, which validates in full and, if the contracts are valid, writes the cache.
 
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from jobforge import __version__
+from jobforge.contracts import config as contracts_config_module
 from jobforge.contracts.config import ContractsConfig
 from jobforge.worker.job_types import JobTypeContract
 
@@ -31,6 +33,7 @@ CACHE_FOLDER = ".jobforge_cache"
 DISABLE_VARIABLE = "JOBFORGE_NO_CACHE"
 FORMAT_VERSION = 1
 _PREFIX = "worker-contracts-"
+_CONTRACTS_PACKAGE = Path(contracts_config_module.__file__).parent
 _logger = logging.getLogger("jobforge.cache")
 
 
@@ -61,6 +64,10 @@ def contracts_fingerprint(config: ContractsConfig) -> str:
             digest.update(data)
 
     add("jobforge", __version__, str(FORMAT_VERSION))
+    # The validating code itself, so that an upgrade (even one that keeps the version
+    # number, as an install from a branch does) never trusts an older verdict.
+    for relative, file in _files_under(_CONTRACTS_PACKAGE, suffix=".py"):
+        add(relative, file.read_bytes())
     add(config.relative(config.runners_dir), config.relative(config.connectors_dir))
     add(str(config.max_file_bytes))
     for ignore in config.ignores:
@@ -71,16 +78,16 @@ def contracts_fingerprint(config: ContractsConfig) -> str:
     return digest.hexdigest()
 
 
-def _files_under(folder: Path) -> Iterator[tuple[str, Path]]:
-    """Every file under ``folder`` (any name: a misnamed file is a problem too), sorted."""
+def _files_under(folder: Path, *, suffix: str = "") -> Iterator[tuple[str, Path]]:
+    """Every file under ``folder`` whose name ends with ``suffix`` (by default any name: a
+    misnamed contract file is a problem too), sorted by relative path."""
     if not folder.is_dir():
         return
     found = []
-    for directory, subdirectories, names in os.walk(folder):
-        subdirectories.sort()
+    for directory, _, names in os.walk(folder):
         for name in names:
             path = Path(directory, name)
-            if path.is_file():
+            if name.endswith(suffix) and path.is_file():
                 found.append((path.relative_to(folder).as_posix(), path))
     yield from sorted(found)
 

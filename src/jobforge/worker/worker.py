@@ -81,9 +81,9 @@ class Worker:
         self._config = config if config is not None else WorkerConfig()
         self._job_types = dict(job_types or {})
         self._connectors = connectors
-        # Guards the fields below; notified when capacity frees or work may have arrived.
         # Guards the fields below. Hot paths hold ``_lock`` directly (a C context manager);
-        # ``_changed`` is the condition on the same lock, for waiting and notifying.
+        # ``_changed`` is the condition on the same lock, notified when capacity frees or
+        # work may have arrived.
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
         # Keyed by the job id as an int: UUID hashing runs Python code, int hashing does not.

@@ -3,21 +3,30 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from jobforge.cli.contract_cache import CACHE_FOLDER, DISABLE_VARIABLE, contracts_fingerprint
-from jobforge.cli.handler_loading import load_project_contracts
+from jobforge.cli.contract_cache import (
+    CACHE_FOLDER,
+    DISABLE_VARIABLE,
+    cached_job_types,
+    contracts_fingerprint,
+)
+from jobforge.cli.handler_loading import _validated_job_types, load_project_contracts
 from jobforge.contracts.config import load_config
 from jobforge.errors import ConfigurationError
 from jobforge.project import load_project_config
+from jobforge.worker.job_types import JobTypeContract
 
 REPO = Path(__file__).resolve().parents[2]
 RUNNER = Path("contracts/runners/autopilot.ops.scan.yaml")
@@ -149,7 +158,10 @@ def test_a_hit_loads_neither_pydantic_nor_yaml_nor_jsonschema(project: Path) -> 
         from jobforge.cli.handler_loading import load_project_contracts
         from jobforge.project import load_project_config
         contracts = load_project_contracts(load_project_config())
-        heavy = [m for m in ("pydantic", "ruamel.yaml", "jsonschema") if m in sys.modules]
+        heavy = [m for m in (
+            "pydantic", "ruamel.yaml", "jsonschema",
+            "jobforge.contracts.models", "jobforge.contracts.contract_set",
+        ) if m in sys.modules]
         print(json.dumps({"job_types": sorted(contracts), "heavy": heavy}))
         """
     )
@@ -157,3 +169,133 @@ def test_a_hit_loads_neither_pydantic_nor_yaml_nor_jsonschema(project: Path) -> 
         [sys.executable, "-c", probe], cwd=project, capture_output=True, text=True, check=True
     )
     assert json.loads(completed.stdout) == {"job_types": [JOB_TYPE], "heavy": []}
+
+
+def test_a_hit_reports_schema_errors_in_the_order_a_miss_does(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Equal dicts are not enough: the order of a schema's keywords is the order in which
+    the worker reports a payload's errors, so the cache must keep the file's order."""
+    runner = project / RUNNER
+    text = runner.read_text()
+    moved = "      required: [zone]\n"
+    assert moved in text
+    text = text.replace(moved, "", 1).replace(
+        "      additionalProperties: false\n", moved + "      additionalProperties: false\n", 1
+    )
+    runner.write_text(text)
+    payload = {"unexpected": 1}
+    monkeypatch.setenv(DISABLE_VARIABLE, "1")
+    uncached = load_project_contracts(load_project_config(project))[JOB_TYPE]
+    monkeypatch.delenv(DISABLE_VARIABLE)
+    load(project)  # a miss: writes the cache
+    hit = load_project_contracts(load_project_config(project))[JOB_TYPE]
+    assert len(cache_files(project)) == 1
+    assert uncached.input_errors(payload)[0] == "payload: 'zone' is a required property"
+    assert hit.input_errors(payload) == uncached.input_errors(payload)
+    assert uncached.input_schema is not None
+    assert hit.input_schema is not None
+    assert list(hit.input_schema) == list(uncached.input_schema)
+
+
+def test_an_added_or_removed_runner_shows_in_the_result(project: Path) -> None:
+    assert list(load(project)) == [JOB_TYPE]
+    runner = project / RUNNER
+    other = runner.with_name("autopilot.ops.other.yaml")
+    other.write_text(runner.read_text().replace(JOB_TYPE, "autopilot.ops.other"))
+    assert sorted(load(project)) == ["autopilot.ops.other", JOB_TYPE]
+    other.unlink()
+    assert list(load(project)) == [JOB_TYPE]
+    assert len(cache_files(project)) == 1
+
+
+@pytest.mark.parametrize(
+    "make_problem",
+    [
+        pytest.param(lambda p: (p / "connectors" / "empty.cdn").mkdir(), id="empty-connector"),
+        pytest.param(
+            lambda p: (p / RUNNER).with_suffix(".yml").write_text("runner_id: x\n"),
+            id="misnamed-runner",
+        ),
+    ],
+)
+def test_a_layout_problem_stops_the_worker_after_a_cached_start(
+    project: Path, make_problem: Callable[[Path], object]
+) -> None:
+    """A problem that is a folder or a file name rather than file contents (an empty
+    connector folder, a runner ending in .yml) stops a start with a cache too."""
+    load(project)
+    make_problem(project)
+    with pytest.raises(ConfigurationError, match="do not validate"):
+        load(project)
+
+
+@pytest.mark.parametrize(
+    "unread",
+    [
+        "contracts/runners/README.md",
+        "contracts/runners/.autopilot.ops.scan.yaml.swp",
+        "connectors/readylayer.cdn/README.md",
+        "goldens/autopilot.ops.scan/new-case.yaml",
+    ],
+)
+def test_files_the_loader_does_not_read_keep_the_fingerprint(project: Path, unread: str) -> None:
+    shutil.copytree(REPO / "goldens", project / "goldens")
+    before = fingerprint(project)
+    (project / unread).write_text("not read by the worker\n")
+    assert fingerprint(project) == before
+
+
+def test_a_file_edited_during_validation_is_not_cached(project: Path) -> None:
+    """If a contract changes while the slow load runs, the result belongs to neither
+    fingerprint for sure: it is returned but not written."""
+    config = load_config(project)
+    runner = project / RUNNER
+
+    def edit_then_validate() -> dict[str, JobTypeContract]:
+        runner.write_text(runner.read_text().replace("timeout_seconds: 30", "timeout_seconds: 31"))
+        return _validated_job_types(config)
+
+    assert cached_job_types(config, edit_then_validate)[JOB_TYPE].timeout_seconds == 31
+    assert cache_files(project) == []
+    assert load_project_contracts(load_project_config(project))[JOB_TYPE].timeout_seconds == 31
+    assert len(cache_files(project)) == 1
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        pytest.param(lambda d: d.update(format=d["format"] + 1), id="other-format"),
+        pytest.param(lambda d: d.update(job_types=[]), id="job-types-not-a-table"),
+        pytest.param(
+            lambda d: d["job_types"][JOB_TYPE].update(input_schema=["not", "a", "schema"]),
+            id="schema-not-an-object",
+        ),
+        pytest.param(
+            lambda d: d["job_types"][JOB_TYPE].update(timeout_seconds=True), id="timeout-a-bool"
+        ),
+        pytest.param(lambda d: d["job_types"][JOB_TYPE].pop("runner_id"), id="missing-key"),
+    ],
+)
+def test_a_cache_file_not_as_written_is_a_miss(
+    project: Path, damage: Callable[[dict[str, Any]], object]
+) -> None:
+    expected = load(project)
+    [written] = cache_files(project)
+    document = json.loads(written.read_text())
+    damage(document)
+    written.write_text(json.dumps(document))
+    assert load(project) == expected
+    assert json.loads(written.read_text())["job_types"][JOB_TYPE]["runner_id"] == JOB_TYPE
+
+
+def test_a_read_only_cache_folder_does_not_stop_the_worker(project: Path) -> None:
+    folder = project / CACHE_FOLDER
+    folder.mkdir()
+    folder.chmod(0o500)
+    try:
+        assert list(load(project)) == [JOB_TYPE]
+        if os.geteuid() != 0:  # root writes through the mode bits; the test above covers it
+            assert cache_files(project) == []
+    finally:
+        folder.chmod(0o700)

@@ -2,11 +2,11 @@
 
 Validating the runner contracts (YAML parsing, the pydantic models, schema checks) costs a
 worker about 0.15 s at every start, more than the rest of its start-up. The result depends
-only on the contract and connector files, the ``[tool.jobforge.contracts]`` settings and
-the JobForge code that validates them, so it is cached under a SHA-256 of exactly those (the
-version number too), as mypy and ruff
-cache their results: a hit reads one small JSON file; any change to any of those inputs
-is a miss, which validates in full and, if the contracts are valid, writes the cache.
+only on the files ``load_contract_set`` reads (found by the same ``discover``), the
+``[tool.jobforge.contracts]`` settings and the JobForge code that validates them, so it is
+cached under a SHA-256 of exactly those (the version number too), as mypy and ruff cache
+their results: a hit reads one small JSON file; any change to any of those inputs is a
+miss, which validates in full and, if the contracts are valid, writes the cache.
 
 The cache lives in ``.jobforge_cache/`` at the project root (git-ignored by a
 ``.gitignore`` of its own). Failing to write it (a read-only file system) is not an
@@ -27,13 +27,16 @@ from typing import Any
 from jobforge import __version__
 from jobforge.contracts import config as contracts_config_module
 from jobforge.contracts.config import ContractsConfig
+from jobforge.contracts.layout import FileKind, discover
 from jobforge.worker.job_types import JobTypeContract
 
 CACHE_FOLDER = ".jobforge_cache"
 DISABLE_VARIABLE = "JOBFORGE_NO_CACHE"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 _PREFIX = "worker-contracts-"
 _CONTRACTS_PACKAGE = Path(contracts_config_module.__file__).parent
+# The kinds of file load_contract_set reads; goldens play no part in what a worker enforces.
+_LOADED_KINDS = (FileKind.RUNNER, FileKind.CONNECTOR)
 _logger = logging.getLogger("jobforge.cache")
 
 
@@ -43,18 +46,27 @@ def cached_job_types(
     """``load()``, or its cached result for the project's current contract files."""
     if os.environ.get(DISABLE_VARIABLE, "").strip() not in ("", "0"):
         return load()
-    fingerprint = contracts_fingerprint(config)
+    try:
+        fingerprint = contracts_fingerprint(config)
+    except OSError:
+        return load()  # a file that cannot be read: the loader reports it where it is
     path = config.root / CACHE_FOLDER / f"{_PREFIX}{fingerprint}.json"
     cached = _read(path, fingerprint)
     if cached is not None:
         return cached
     job_types = load()  # raises for invalid contracts, which are never cached
-    _write(path, fingerprint, job_types)
+    # A file edited while it was being validated must not be cached under the old content.
+    with contextlib.suppress(OSError):
+        if contracts_fingerprint(config) == fingerprint:
+            _write(path, fingerprint, job_types)
     return job_types
 
 
 def contracts_fingerprint(config: ContractsConfig) -> str:
-    """SHA-256 of everything validating the runner contracts depends on."""
+    """SHA-256 of everything validating the runner contracts depends on.
+
+    Raises OSError when a contract file cannot be read.
+    """
     digest = hashlib.sha256()
 
     def add(*parts: str | bytes) -> None:
@@ -68,21 +80,29 @@ def contracts_fingerprint(config: ContractsConfig) -> str:
     # number, as an install from a branch does) never trusts an older verdict.
     for relative, file in _files_under(_CONTRACTS_PACKAGE, suffix=".py"):
         add(relative, file.read_bytes())
-    add(config.relative(config.runners_dir), config.relative(config.connectors_dir))
+    for folder in (config.runners_dir, config.connectors_dir, config.goldens_dir):
+        add(config.relative(folder))
     add(str(config.max_file_bytes))
     for ignore in config.ignores:
         add("ignore", *ignore.patterns, "|", *sorted(ignore.rule_ids), "|", ignore.reason)
-    for folder in (config.runners_dir, config.connectors_dir):
-        for relative, file in _files_under(folder):
-            add(config.relative(folder), relative, file.read_bytes())
+    files, layout_problems = discover(config, _LOADED_KINDS)
+    for found in files:
+        add("file", found.kind.value, found.display, _head(found.path, config.max_file_bytes))
+    # Misnamed files and connector folders without metadata stop the worker just the same.
+    for problem in layout_problems:
+        add("problem", problem.path, problem.rule.id, problem.message)
     return digest.hexdigest()
 
 
-def _files_under(folder: Path, *, suffix: str = "") -> Iterator[tuple[str, Path]]:
-    """Every file under ``folder`` whose name ends with ``suffix`` (by default any name: a
-    misnamed contract file is a problem too), sorted by relative path."""
-    if not folder.is_dir():
-        return
+def _head(path: Path, max_bytes: int) -> bytes:
+    """The file's bytes, up to one past the size limit: a larger file is refused by the
+    loader whatever follows, and reading it all would make every start pay for it."""
+    with path.open("rb") as handle:
+        return handle.read(max_bytes + 1)
+
+
+def _files_under(folder: Path, *, suffix: str) -> Iterator[tuple[str, Path]]:
+    """Every file under ``folder`` whose name ends with ``suffix``, by relative path."""
     found = []
     for directory, _, names in os.walk(folder):
         for name in names:
@@ -98,48 +118,77 @@ def _read(path: Path, fingerprint: str) -> dict[str, JobTypeContract] | None:
         if document["format"] != FORMAT_VERSION or document["fingerprint"] != fingerprint:
             return None
         return {
-            job_type: JobTypeContract(
-                runner_id=entry["runner_id"],
-                runner_version=entry["runner_version"],
-                input_schema=entry["input_schema"],
-                output_schema=entry["output_schema"],
-                timeout_seconds=entry["timeout_seconds"],
-            )
-            for job_type, entry in document["job_types"].items()
+            job_type: _job_type_contract(entry) for job_type, entry in document["job_types"].items()
         }
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None  # missing, unreadable or not ours: validate in full
 
 
+def _job_type_contract(entry: Any) -> JobTypeContract:
+    """One cached job type; ValueError if the entry is not what ``_write`` writes."""
+    runner_id, runner_version = entry["runner_id"], entry["runner_version"]
+    input_schema, output_schema = entry["input_schema"], entry["output_schema"]
+    timeout_seconds = entry["timeout_seconds"]
+    if not (
+        isinstance(runner_id, str)
+        and isinstance(runner_version, str)
+        and all(isinstance(s, dict | None) for s in (input_schema, output_schema))
+        and isinstance(timeout_seconds, int | float | None)
+        and not isinstance(timeout_seconds, bool)
+    ):
+        raise ValueError("not a cached job type")
+    return JobTypeContract(
+        runner_id=runner_id,
+        runner_version=runner_version,
+        input_schema=input_schema,
+        output_schema=output_schema,
+        timeout_seconds=timeout_seconds,
+    )
+
+
 def _write(path: Path, fingerprint: str, job_types: Mapping[str, JobTypeContract]) -> None:
+    """Write the cache file atomically (a temporary file, then a rename), then remove the
+    older ones; a failure only means the next start validates again."""
+    # Keys are written in sorted order but not sorted by json.dumps: a JSON Schema's
+    # keywords keep the order of the contract file, which is the order the worker reports
+    # a payload's errors in, so a hit reports exactly what a miss does.
     document: dict[str, Any] = {
-        "format": FORMAT_VERSION,
         "fingerprint": fingerprint,
+        "format": FORMAT_VERSION,
         "job_types": {
             job_type: {
-                "runner_id": contract.runner_id,
-                "runner_version": contract.runner_version,
                 "input_schema": contract.input_schema,
                 "output_schema": contract.output_schema,
+                "runner_id": contract.runner_id,
+                "runner_version": contract.runner_version,
                 "timeout_seconds": contract.timeout_seconds,
             }
             for job_type, contract in job_types.items()
         },
     }
+    import tempfile  # noqa: PLC0415 - paid only on a miss
+
     folder = path.parent
-    temporary = folder / f".{path.name}.{os.getpid()}.tmp"
+    temporary: Path | None = None
     try:
-        text = json.dumps(document, sort_keys=True, ensure_ascii=False, allow_nan=False)
+        text = json.dumps(document, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
         folder.mkdir(exist_ok=True)
         ignore_file = folder / ".gitignore"
         if not ignore_file.exists():
             ignore_file.write_text("# Created by JobForge: a cache, never committed.\n*\n")
-        temporary.write_text(text, encoding="utf-8")
+        # A name of its own per writer: workers starting together may share the folder.
+        descriptor, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+        temporary = Path(name)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        temporary.chmod(0o644)  # mkstemp's 0o600 would hide it from workers run as others
         temporary.replace(path)
+        temporary = None
         for stale in folder.glob(f"{_PREFIX}*.json"):
             if stale != path:
                 stale.unlink(missing_ok=True)
     except (OSError, TypeError, ValueError) as exc:
         _logger.debug("runner contracts not cached in %s: %s", folder, exc)
-        with contextlib.suppress(OSError):
-            temporary.unlink(missing_ok=True)
+        if temporary is not None:
+            with contextlib.suppress(OSError):
+                temporary.unlink(missing_ok=True)

@@ -10,6 +10,7 @@ it is never silently skipped.
 from __future__ import annotations
 
 import os
+from collections.abc import Collection
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -107,18 +108,29 @@ def _golden(parts: tuple[str, ...], path: Path, display: str) -> ContractFile | 
     return Misnamed(display, f"golden cases end in {CONTRACT_SUFFIX!r}, got {suffix!r}")
 
 
-def discover(config: ContractsConfig) -> tuple[list[ContractFile], list[Problem]]:
-    """Every contract file under the configured folders, and every misnamed one."""
+def discover(
+    config: ContractsConfig, kinds: Collection[FileKind] = tuple(FileKind)
+) -> tuple[list[ContractFile], list[Problem]]:
+    """Every contract file under the configured folders of ``kinds`` (all by default), and
+    every misnamed one."""
     files: list[ContractFile] = []
     problems: list[Problem] = []
-    for folder in (config.runners_dir, config.connectors_dir, config.goldens_dir):
+    folders = {
+        FileKind.RUNNER: config.runners_dir,
+        FileKind.CONNECTOR: config.connectors_dir,
+        FileKind.GOLDEN: config.goldens_dir,
+    }
+    for kind, folder in folders.items():
+        if kind not in kinds:
+            continue
         for path in _walk(folder):
             found = classify(path, config)
             if isinstance(found, ContractFile):
                 files.append(found)
             elif isinstance(found, Misnamed):
                 problems.append(found.problem())
-    problems.extend(_connector_folders_without_metadata(config))
+    if FileKind.CONNECTOR in kinds:
+        problems.extend(_connector_folders_without_metadata(config))
     return files, problems
 
 

@@ -36,10 +36,10 @@ def connect(url: str) -> psycopg.Connection[dict[str, Any]]:
 def enqueue(
     conn: psycopg.Connection[Any], tenant_id: uuid.UUID, job_type: str = "t.job", **fields: Any
 ) -> uuid.UUID:
-    """Enqueue one job through jobforge_enqueue_jobs; ``fields`` are its optional keys."""
+    """Enqueue one job through jobforge.jobforge_enqueue_jobs; ``fields`` are its optional keys."""
     document = {"tenant_id": str(tenant_id), "type": job_type, "payload": {}, **fields}
     row = conn.execute(
-        "SELECT job_id FROM jobforge_enqueue_jobs(%s::jsonb)", (json.dumps([document]),)
+        "SELECT job_id FROM jobforge.jobforge_enqueue_jobs(%s::jsonb)", (json.dumps([document]),)
     ).fetchone()
     assert row is not None
     return row["job_id"] if isinstance(row, dict) else row[0]
@@ -49,7 +49,7 @@ def claim(
     conn: psycopg.Connection[Any], worker_id: str, limit: int = 100, lease_seconds: float = 30
 ) -> list[dict[str, Any]]:
     rows = conn.execute(
-        "SELECT id, attempts, lease_expires_at FROM jobforge_claim_jobs(%s, %s, %s)",
+        "SELECT id, attempts, lease_expires_at FROM jobforge.jobforge_claim_jobs(%s, %s, %s)",
         (worker_id, limit, lease_seconds),
     ).fetchall()
     return [dict(row) for row in rows]
@@ -64,7 +64,8 @@ def complete(
 ) -> bool:
     document = [{"job_id": str(job_id), "attempt": attempt, "output": output}]
     rows = conn.execute(
-        "SELECT * FROM jobforge_complete_jobs(%s, %s::jsonb)", (worker_id, json.dumps(document))
+        "SELECT * FROM jobforge.jobforge_complete_jobs(%s, %s::jsonb)",
+        (worker_id, json.dumps(document)),
     ).fetchall()
     return len(rows) == 1
 
@@ -89,7 +90,7 @@ def fail(
         document["retry_in_seconds"] = retry_in_seconds
     row = conn.execute(
         "SELECT f.job_id, f.state::text AS state, f.run_at, now() AS now "
-        "FROM jobforge_fail_jobs(%s, %s::jsonb) f",
+        "FROM jobforge.jobforge_fail_jobs(%s, %s::jsonb) f",
         (worker_id, json.dumps([document])),
     ).fetchone()
     return dict(row) if row is not None else None
@@ -97,7 +98,7 @@ def fail(
 
 def job(conn: psycopg.Connection[Any], job_id: uuid.UUID) -> dict[str, Any]:
     row = conn.execute(
-        "SELECT *, state::text AS state FROM jobforge_jobs WHERE id = %s", (job_id,)
+        "SELECT *, state::text AS state FROM jobforge.jobforge_jobs WHERE id = %s", (job_id,)
     ).fetchone()
     assert row is not None, f"job {job_id} not found"
     return dict(row)
@@ -105,6 +106,6 @@ def job(conn: psycopg.Connection[Any], job_id: uuid.UUID) -> dict[str, Any]:
 
 def results(conn: psycopg.Connection[Any], job_id: uuid.UUID) -> list[dict[str, Any]]:
     rows = conn.execute(
-        "SELECT * FROM jobforge_job_results WHERE job_id = %s ORDER BY attempt", (job_id,)
+        "SELECT * FROM jobforge.jobforge_job_results WHERE job_id = %s ORDER BY attempt", (job_id,)
     ).fetchall()
     return [dict(row) for row in rows]

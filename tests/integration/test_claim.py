@@ -36,7 +36,8 @@ def claim_one(conn: psycopg.Connection[Any], worker: str = "w") -> uuid.UUID | N
 
 def lease_has_expired(conn: psycopg.Connection[Any], job_id: uuid.UUID) -> bool:
     row = conn.execute(
-        "SELECT now() > lease_expires_at AS expired FROM jobforge_jobs WHERE id = %s", (job_id,)
+        "SELECT now() > lease_expires_at AS expired FROM jobforge.jobforge_jobs WHERE id = %s",
+        (job_id,),
     ).fetchone()
     assert row is not None
     return bool(row["expired"])
@@ -106,7 +107,7 @@ def test_claim_filters_by_job_type(conn: psycopg.Connection[Any], tenant_id: uui
     wanted = enqueue(conn, tenant_id, "kind.a")
     enqueue(conn, tenant_id, "kind.b")
     rows = conn.execute(
-        "SELECT id FROM jobforge_claim_jobs('w', 10, 30, ARRAY['kind.a'])"
+        "SELECT id FROM jobforge.jobforge_claim_jobs('w', 10, 30, ARRAY['kind.a'])"
     ).fetchall()
     assert [row["id"] for row in rows] == [wanted]
 
@@ -135,7 +136,7 @@ def test_batch_holds_only_the_first_job_of_each_ordering_key(
     assert claim(conn, "w") == []
 
     # A dead first job unblocks the next one.
-    conn.execute("UPDATE jobforge_jobs SET run_at = now() WHERE id = %s", (k2,))
+    conn.execute("UPDATE jobforge.jobforge_jobs SET run_at = now() WHERE id = %s", (k2,))
     [again] = claim(conn, "w")
     assert again["id"] == k2
     dead = fail(conn, "w", k2, 2, retryable=False)
@@ -150,7 +151,7 @@ def test_canceled_first_job_unblocks_the_next(
 ) -> None:
     first = enqueue(conn, tenant_id, ordering_key="k")
     second = enqueue(conn, tenant_id, ordering_key="k")
-    conn.execute("SELECT * FROM jobforge_cancel_job(%s)", (first,))
+    conn.execute("SELECT * FROM jobforge.jobforge_cancel_job(%s)", (first,))
     assert [row["id"] for row in claim(conn, "w")] == [second]
 
 
@@ -182,16 +183,18 @@ def test_expired_lease_is_rescued_by_the_next_claim(
     assert job(conn, job_id)["state"] == "running"
 
     with pytest.raises(psycopg.Error, match="lease was lost") as caught:
-        conn.execute("SELECT jobforge_complete_job('old-worker', %s, 1, '{}')", (job_id,))
+        conn.execute("SELECT jobforge.jobforge_complete_job('old-worker', %s, 1, '{}')", (job_id,))
     assert caught.value.sqlstate == "JF002"
     with pytest.raises(psycopg.Error) as caught:
         conn.execute(
-            "SELECT jobforge_fail_job('old-worker', %s, 1, '{\"kind\": \"x\"}')", (job_id,)
+            "SELECT jobforge.jobforge_fail_job('old-worker', %s, 1, '{\"kind\": \"x\"}')", (job_id,)
         )
     assert caught.value.sqlstate == "JF002"
 
     # The new owner completes it.
-    conn.execute("SELECT jobforge_complete_job('new-worker', %s, 2, '{\"ok\": 1}')", (job_id,))
+    conn.execute(
+        "SELECT jobforge.jobforge_complete_job('new-worker', %s, 2, '{\"ok\": 1}')", (job_id,)
+    )
     outcomes = [(r["attempt"], r["outcome"]) for r in results(conn, job_id)]
     assert outcomes == [(1, "failed"), (2, "succeeded")]
     assert job(conn, job_id)["state"] == "succeeded"
@@ -220,11 +223,54 @@ def test_heartbeat_extends_only_the_owners_leases(
     claim(conn, "them", limit=1, lease_seconds=5)
     before = job(conn, mine)["lease_expires_at"]
     rows = conn.execute(
-        "SELECT h FROM jobforge_heartbeat('me', %s::uuid[], 60) AS h", ([mine, theirs],)
+        "SELECT h FROM jobforge.jobforge_heartbeat('me', %s::uuid[], %s::integer[], 60) AS h",
+        ([mine, theirs], [1, 1]),
     ).fetchall()
     assert [row["h"] for row in rows] == [mine]
     assert job(conn, mine)["lease_expires_at"] > before
     assert job(conn, theirs)["lease_owner"] == "them"
+
+
+def test_heartbeat_of_a_stale_attempt_is_refused(
+    conn: psycopg.Connection[Any], tenant_id: uuid.UUID
+) -> None:
+    """Attempt 1's lease lapsed and the job was claimed again by the same worker id (a
+    restarted worker keeps its configured id): attempt 1's heartbeat must not keep attempt
+    2's lease alive, or a hung attempt 1 would hold the job for ever."""
+    job_id = enqueue(conn, tenant_id)
+    claim(conn, "w", limit=1, lease_seconds=5)
+    conn.execute(
+        "UPDATE jobforge.jobforge_jobs SET lease_expires_at = now() - interval '1 second' "
+        "WHERE id = %s",
+        (job_id,),
+    )
+    [again] = claim(conn, "w", limit=1, lease_seconds=5)
+    assert again["attempts"] == 2
+    before = job(conn, job_id)["lease_expires_at"]
+    beat = "SELECT h FROM jobforge.jobforge_heartbeat('w', %s::uuid[], %s::integer[], 600) AS h"
+    assert conn.execute(beat, ([job_id], [1])).fetchall() == []
+    assert job(conn, job_id)["lease_expires_at"] == before
+    assert [row["h"] for row in conn.execute(beat, ([job_id], [2]))] == [job_id]
+    assert job(conn, job_id)["lease_expires_at"] > before
+
+
+@pytest.mark.parametrize("lease_seconds", ["NaN", "Infinity", "-1", "0", "86401", "1e300"])
+def test_leases_outside_a_moment_to_a_day_are_refused(
+    conn: psycopg.Connection[Any], tenant_id: uuid.UUID, lease_seconds: str
+) -> None:
+    """A lease of infinity (or one so long it might as well be) is never rescued."""
+    job_id = enqueue(conn, tenant_id)
+    for statement, params in (
+        ("SELECT * FROM jobforge.jobforge_claim_jobs('w', 1, %s::float8)", (lease_seconds,)),
+        (
+            "SELECT * FROM jobforge.jobforge_heartbeat('w', %s::uuid[], '{1}', %s::float8)",
+            ([job_id], lease_seconds),
+        ),
+    ):
+        with pytest.raises(psycopg.Error) as caught:
+            conn.execute(statement, params)
+        assert caught.value.sqlstate == "JF005"
+    assert job(conn, job_id)["state"] == "queued"
 
 
 def test_complete_writes_one_result(conn: psycopg.Connection[Any], tenant_id: uuid.UUID) -> None:
@@ -247,7 +293,7 @@ def test_release_gives_the_job_back_without_counting_the_attempt(
     job_id = enqueue(conn, tenant_id)
     claim(conn, "w")
     rows = conn.execute(
-        "SELECT * FROM jobforge_release_jobs('w', %s::jsonb) AS r(id)",
+        "SELECT * FROM jobforge.jobforge_release_jobs('w', %s::jsonb) AS r(id)",
         (f'[{{"job_id": "{job_id}", "attempt": 1}}]',),
     ).fetchall()
     assert len(rows) == 1
@@ -262,7 +308,7 @@ def test_canceled_running_job_refuses_its_result(
 ) -> None:
     job_id = enqueue(conn, tenant_id)
     claim(conn, "w")
-    conn.execute("SELECT * FROM jobforge_cancel_job(%s)", (job_id,))
+    conn.execute("SELECT * FROM jobforge.jobforge_cancel_job(%s)", (job_id,))
     assert not complete(conn, "w", job_id, 1)
     assert job(conn, job_id)["state"] == "canceled"
     assert results(conn, job_id) == []

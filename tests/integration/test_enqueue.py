@@ -34,7 +34,7 @@ def client(database_url: str) -> Any:
 def count_jobs(database_url: str, tenant_id: uuid.UUID) -> int:
     with psycopg.connect(database_url) as conn:
         row = conn.execute(
-            "SELECT count(*) FROM jobforge_jobs WHERE tenant_id = %s", (tenant_id,)
+            "SELECT count(*) FROM jobforge.jobforge_jobs WHERE tenant_id = %s", (tenant_id,)
         ).fetchone()
     assert row is not None
     return int(row[0])

@@ -82,7 +82,7 @@ def test_backoff_accepts_every_unit_random_in_its_domain(database_url: str) -> N
     """unit_random is documented as [0, 1); a subnormal value makes d / 2 * u underflow and
     PostgreSQL raises 22003 instead of returning d / 2."""
     with psycopg.connect(database_url) as conn:
-        row = conn.execute("SELECT jobforge_backoff_seconds(1, 1, 1, 5e-324)").fetchone()
+        row = conn.execute("SELECT jobforge.jobforge_backoff_seconds(1, 1, 1, 5e-324)").fetchone()
     assert row is not None
     assert row[0] == pytest.approx(0.5)
 
@@ -97,13 +97,16 @@ def test_role_cannot_write_results_for_another_tenants_job(
     t1, t2 = uuid.uuid4(), uuid.uuid4()
     role = make_role()
     with connect(database_url) as owner:
-        owner.execute("SELECT jobforge_grant_tenant(%s, %s)", (role.name, t1))
+        for kind in ("producer", "worker"):
+            owner.execute(
+                "SELECT jobforge.jobforge_grant_tenant(%s, %s, %s)", (role.name, t1, kind)
+            )
         victim = enqueue(owner, t2, "victim.job")
         claim(owner, "w")
     with connect(role.url) as attacker:
         try:
             attacker.execute(
-                "INSERT INTO jobforge_job_results "
+                "INSERT INTO jobforge.jobforge_job_results "
                 "(job_id, attempt, tenant_id, type, outcome, output, trace_id) "
                 "VALUES (%s, 1, %s, 'victim.job', 'succeeded', '{\"forged\": true}', 'x')",
                 (victim, t1),
@@ -116,7 +119,9 @@ def test_role_cannot_write_results_for_another_tenants_job(
     with connect(database_url) as owner:
         document = json.dumps([{"job_id": str(victim), "attempt": 1, "output": {"real": 1}}])
         try:
-            owner.execute("SELECT * FROM jobforge_complete_jobs('w', %s::jsonb)", (document,))
+            owner.execute(
+                "SELECT * FROM jobforge.jobforge_complete_jobs('w', %s::jsonb)", (document,)
+            )
         except psycopg.Error as exc:
             completion_error = exc.sqlstate
         recorded = results(owner, victim)
@@ -266,7 +271,7 @@ def test_a_failure_around_the_handler_still_gives_its_job_an_outcome(database_ur
     )
 
 
-# -- sql/migrations/0001_router.sql: jobforge_enqueue_jobs --------------------------------
+# -- sql/migrations/0001_router.sql: jobforge.jobforge_enqueue_jobs --------------------------------
 
 RACING_KEYS = 500
 
@@ -274,7 +279,7 @@ RACING_KEYS = 500
 def test_batches_racing_over_the_same_keys_in_other_orders_do_not_deadlock(
     database_url: str, tenant_id: uuid.UUID
 ) -> None:
-    """jobforge_enqueue_jobs inserts keyed rows in input order (ORDER BY e.ord), so two
+    """jobforge.jobforge_enqueue_jobs inserts keyed rows in input order (ORDER BY e.ord), so two
     clients enqueueing overlapping keys in different orders wait on each other's unique
     index entries: PostgreSQL aborts one with 40P01 (deadlock detected)."""
     keys = [f"key-{n}" for n in range(RACING_KEYS)]
@@ -327,7 +332,7 @@ def test_keyed_batch_keeps_enqueue_order_within_an_ordering_key(
             for step, key in enumerate(["z", "m", "a"])
         )
     with connect(database_url) as conn:
-        by_seq = conn.execute("SELECT payload FROM jobforge_jobs ORDER BY seq").fetchall()
+        by_seq = conn.execute("SELECT payload FROM jobforge.jobforge_jobs ORDER BY seq").fetchall()
         first = claim(conn, "w")
         first_payload = job(conn, first[0]["id"])["payload"]
     assert [row["payload"]["step"] for row in by_seq] == [0, 1, 2]
@@ -362,7 +367,7 @@ def test_nul_character_is_refused_naming_its_path() -> None:
 
 def test_failure_whose_message_holds_a_nul_is_still_recorded(database_url: str) -> None:
     """An exception message containing U+0000 (binary data in an error is common) makes
-    jobforge_fail_jobs refuse the failure (jsonb cannot store it); the worker drops it, so
+    jobforge.jobforge_fail_jobs refuse the failure (jsonb cannot store it); the worker drops it, so
     the job stays running until its lease lapses, and the worker exits 1."""
 
     def explode(payload: Any, ctx: Any) -> None:

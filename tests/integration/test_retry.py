@@ -29,7 +29,7 @@ def expected_delay(attempt: int, base: float, cap: float) -> float:
 
 
 def make_runnable(conn: psycopg.Connection[Any], job_id: uuid.UUID) -> None:
-    conn.execute("UPDATE jobforge_jobs SET run_at = now() WHERE id = %s", (job_id,))
+    conn.execute("UPDATE jobforge.jobforge_jobs SET run_at = now() WHERE id = %s", (job_id,))
 
 
 def test_failures_back_off_then_dead_letter(
@@ -114,7 +114,8 @@ def test_fail_job_returns_the_new_state(
     job_id = enqueue(conn, tenant_id, max_attempts=2)
     claim(conn, "w")
     row = conn.execute(
-        "SELECT jobforge_fail_job('w', %s, 1, '{\"kind\": \"x\"}')::text AS state", (job_id,)
+        "SELECT jobforge.jobforge_fail_job('w', %s, 1, '{\"kind\": \"x\"}')::text AS state",
+        (job_id,),
     ).fetchone()
     assert row is not None
     assert row["state"] == "awaiting_retry"
@@ -125,7 +126,7 @@ def test_requeue_runs_a_dead_job_again(conn: psycopg.Connection[Any], tenant_id:
     claim(conn, "w")
     fail(conn, "w", job_id, 1)
     assert job(conn, job_id)["state"] == "dead"
-    conn.execute("SELECT * FROM jobforge_requeue_job(%s, 2)", (job_id,))
+    conn.execute("SELECT * FROM jobforge.jobforge_requeue_job(%s, 2)", (job_id,))
     row = job(conn, job_id)
     assert row["state"] == "awaiting_retry"
     assert row["max_attempts"] == 3
@@ -144,7 +145,7 @@ def backoff(
     conn: psycopg.Connection[Any], attempt: int, base: float, cap: float, u: float
 ) -> float:
     row = conn.execute(
-        "SELECT jobforge_backoff_seconds(%s, %s, %s, %s) AS s", (attempt, base, cap, u)
+        "SELECT jobforge.jobforge_backoff_seconds(%s, %s, %s, %s) AS s", (attempt, base, cap, u)
     ).fetchone()
     assert row is not None
     return float(row["s"])
@@ -179,8 +180,9 @@ def test_backoff_grows_with_the_attempt_until_the_cap(conn: psycopg.Connection[A
 
 def test_backoff_is_immutable_and_strict(conn: psycopg.Connection[Any]) -> None:
     row = conn.execute(
-        "SELECT provolatile, proisstrict FROM pg_proc WHERE proname = 'jobforge_backoff_seconds'"
+        "SELECT provolatile, proisstrict FROM pg_proc "
+        "WHERE oid = 'jobforge.jobforge_backoff_seconds'::regproc"
     ).fetchone()
     assert row == {"provolatile": "i", "proisstrict": True}
-    null = conn.execute("SELECT jobforge_backoff_seconds(NULL, 1, 2, 0.5) AS s").fetchone()
+    null = conn.execute("SELECT jobforge.jobforge_backoff_seconds(NULL, 1, 2, 0.5) AS s").fetchone()
     assert null == {"s": None}

@@ -100,22 +100,23 @@ def test_worker_processes_run_every_job_exactly_once(
 
     with psycopg.connect(database_url) as conn:
         jobs = conn.execute(
-            "SELECT state::text, attempts, count(*) FROM jobforge_jobs GROUP BY 1, 2"
+            "SELECT state::text, attempts, count(*) FROM jobforge.jobforge_jobs GROUP BY 1, 2"
         ).fetchall()
         assert jobs == [("succeeded", 1, JOBS_TO_DRAIN)]
         counts = conn.execute(
             "SELECT count(*), count(DISTINCT job_id), "
             "count(*) FILTER (WHERE outcome = 'succeeded' AND attempt = 1) "
-            "FROM jobforge_job_results"
+            "FROM jobforge.jobforge_job_results"
         ).fetchone()
         assert counts == (JOBS_TO_DRAIN, JOBS_TO_DRAIN, JOBS_TO_DRAIN)
         missing = conn.execute(
-            "SELECT count(*) FROM jobforge_jobs j WHERE NOT EXISTS "
-            "(SELECT 1 FROM jobforge_job_results r WHERE r.job_id = j.id)"
+            "SELECT count(*) FROM jobforge.jobforge_jobs j WHERE NOT EXISTS "
+            "(SELECT 1 FROM jobforge.jobforge_job_results r WHERE r.job_id = j.id)"
         ).fetchone()
         assert missing == (0,)
         outputs = conn.execute(
-            "SELECT count(*) FROM jobforge_jobs j JOIN jobforge_job_results r ON r.job_id = j.id "
+            "SELECT count(*) FROM jobforge.jobforge_jobs j "
+            "JOIN jobforge.jobforge_job_results r ON r.job_id = j.id "
             "WHERE r.output -> 'n' = j.payload -> 'n'"
         ).fetchone()
         assert outputs == (JOBS_TO_DRAIN,)
@@ -135,7 +136,8 @@ def test_job_of_a_killed_worker_is_completed_by_another_after_its_lease(
     def lease_expired() -> bool:
         with connect(database_url) as conn:
             row = conn.execute(
-                "SELECT now() > lease_expires_at AS expired FROM jobforge_jobs WHERE id = %s",
+                "SELECT now() > lease_expires_at AS expired FROM jobforge.jobforge_jobs "
+                "WHERE id = %s",
                 (job_id,),
             ).fetchone()
         return bool(row and row["expired"])
@@ -223,11 +225,12 @@ def test_jobforge_migrate_twice(empty_database_url: str) -> None:
     assert first.stdout.splitlines() == [
         "applied 0001_router.sql",
         "applied 0002_enqueue_without_keys.sql",
-        "2 migration(s) applied, 0 already applied, 2 in all",
+        "applied 0003_tenant_isolation.sql",
+        "3 migration(s) applied, 0 already applied, 3 in all",
     ]
     second = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
     assert second.returncode == 0, second.stderr
-    assert second.stdout.splitlines() == ["0 migration(s) applied, 2 already applied, 2 in all"]
+    assert second.stdout.splitlines() == ["0 migration(s) applied, 3 already applied, 3 in all"]
 
 
 def test_jobforge_migrate_reports_errors_without_a_traceback() -> None:

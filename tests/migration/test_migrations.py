@@ -44,47 +44,69 @@ EXPECTED_INDEXES = [
     "jobforge_triggers_pkey",
     "jobforge_triggers_tenant_id_name_key",
 ]
-EXPECTED_FUNCTIONS = [
-    "jobforge_assert_tenants",
-    "jobforge_backoff_seconds",
+# Callable by the roles a grant of each kind names (see tests/security/test_catalogue.py).
+PRODUCER_FUNCTIONS = [
     "jobforge_cancel_job",
+    "jobforge_enqueue_job",
+    "jobforge_enqueue_jobs",
+    "jobforge_fire_event",
+    "jobforge_requeue_job",
+]
+WORKER_FUNCTIONS = [
     "jobforge_claim_jobs",
     "jobforge_complete_job",
     "jobforge_complete_jobs",
-    "jobforge_enqueue_job",
-    "jobforge_enqueue_jobs",
     "jobforge_fail_job",
     "jobforge_fail_jobs",
-    "jobforge_fire_event",
-    "jobforge_grant_tenant",
     "jobforge_heartbeat",
-    "jobforge_job_as_it_stands",
-    "jobforge_prune_finished_jobs",
-    "jobforge_queue_stats",
-    "jobforge_refuse_result_change",
     "jobforge_release_jobs",
-    "jobforge_requeue_job",
-    "jobforge_rescue_expired_leases",
-    "jobforge_revoke_tenant",
-    "jobforge_visible_tenants",
 ]
+READER_FUNCTIONS = ["jobforge_queue_stats", "jobforge_visible_tenants"]
+# Nobody but the owner runs these.
+OWNER_FUNCTIONS = [
+    "jobforge_backoff_seconds",
+    "jobforge_caller_tenants",
+    "jobforge_calling_role",
+    "jobforge_check_job_payload",
+    "jobforge_check_lease_seconds",
+    "jobforge_check_trigger_documents",
+    "jobforge_delete_results_of_deleted_jobs",
+    "jobforge_grant_tenant",
+    "jobforge_job_as_it_stands",
+    "jobforge_json_canonical_octets",
+    "jobforge_json_problem",
+    "jobforge_json_without_strings",
+    "jobforge_prune_finished_jobs",
+    "jobforge_refuse_jobs_truncate",
+    "jobforge_refuse_result_change",
+    "jobforge_require_tenants",
+    "jobforge_rescue_expired_leases",
+    "jobforge_reset_privileges",
+    "jobforge_revoke_tenant",
+    "jobforge_sync_role_privileges",
+    "jobforge_uuid_or_null",
+]
+EXPECTED_FUNCTIONS = sorted(
+    PRODUCER_FUNCTIONS + WORKER_FUNCTIONS + READER_FUNCTIONS + OWNER_FUNCTIONS
+)
 EXPECTED_POLICIES = [
-    ("jobforge_job_results", "jobforge_job_results_tenant"),
-    ("jobforge_jobs", "jobforge_jobs_tenant"),
+    ("jobforge_job_results", "jobforge_job_results_read"),
+    ("jobforge_jobs", "jobforge_jobs_read"),
     ("jobforge_tenant_grants", "jobforge_tenant_grants_own"),
-    ("jobforge_triggers", "jobforge_triggers_tenant"),
+    ("jobforge_triggers", "jobforge_triggers_producer_delete"),
+    ("jobforge_triggers", "jobforge_triggers_producer_insert"),
+    ("jobforge_triggers", "jobforge_triggers_producer_update"),
+    ("jobforge_triggers", "jobforge_triggers_read"),
 ]
 EXPECTED_TRIGGERS = [
     ("jobforge_job_results", "jobforge_job_results_immutable"),
     ("jobforge_job_results", "jobforge_job_results_no_truncate"),
+    ("jobforge_jobs", "jobforge_jobs_no_truncate"),
+    ("jobforge_jobs", "jobforge_jobs_payload_limits"),
+    ("jobforge_jobs", "jobforge_jobs_results_go_with_them"),
+    ("jobforge_triggers", "jobforge_triggers_document_limits"),
 ]
 EXPECTED_JOB_STATES = ["queued", "running", "awaiting_retry", "succeeded", "dead", "canceled"]
-# Functions only the owner may call (EXECUTE revoked from PUBLIC).
-EXPECTED_OWNER_ONLY = [
-    "jobforge_grant_tenant",
-    "jobforge_prune_finished_jobs",
-    "jobforge_revoke_tenant",
-]
 
 
 def names(url: str, statement: str) -> list[Any]:
@@ -92,11 +114,11 @@ def names(url: str, statement: str) -> list[Any]:
         return sorted(tuple(row) if len(row) > 1 else row[0] for row in conn.execute(statement))
 
 
-def public_names(url: str, relkind: str) -> list[str]:
+def schema_names(url: str, relkind: str, schema: str = "jobforge") -> list[str]:
     return names(
         url,
         "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-        f"WHERE n.nspname = 'public' AND c.relkind = '{relkind}'",
+        f"WHERE n.nspname = '{schema}' AND c.relkind = '{relkind}'",
     )
 
 
@@ -106,20 +128,41 @@ def test_fresh_database_gets_the_expected_catalog(empty_database_url: str) -> No
     assert [m.filename for m in report.applied] == [
         "0001_router.sql",
         "0002_enqueue_without_keys.sql",
+        "0003_tenant_isolation.sql",
     ]
     assert report.already_applied == ()
 
-    assert public_names(url, "r") == EXPECTED_TABLES
-    assert public_names(url, "i") == EXPECTED_INDEXES
+    assert schema_names(url, "r") == EXPECTED_TABLES
+    assert schema_names(url, "i") == EXPECTED_INDEXES
+    # Nothing of JobForge's is left outside its schema.
+    assert (
+        names(
+            url,
+            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname <> 'jobforge' AND c.relname LIKE 'jobforge%'",
+        )
+        == []
+    )
     assert (
         names(
             url,
             "SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
-            "WHERE n.nspname = 'public'",
+            "WHERE n.nspname <> 'jobforge' AND p.proname LIKE 'jobforge%'",
+        )
+        == []
+    )
+    assert (
+        names(
+            url,
+            "SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+            "WHERE n.nspname = 'jobforge'",
         )
         == EXPECTED_FUNCTIONS
     )
-    assert names(url, "SELECT tablename, policyname FROM pg_policies") == EXPECTED_POLICIES
+    assert (
+        names(url, "SELECT tablename, policyname FROM pg_policies WHERE schemaname = 'jobforge'")
+        == EXPECTED_POLICIES
+    )
     assert (
         names(
             url,
@@ -132,54 +175,45 @@ def test_fresh_database_gets_the_expected_catalog(empty_database_url: str) -> No
         names(
             url,
             "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE n.nspname = 'public' AND c.relkind = 'r' AND c.relrowsecurity",
+            "WHERE n.nspname = 'jobforge' AND c.relkind = 'r' AND c.relrowsecurity",
         )
         == EXPECTED_RLS_TABLES
     )
     with psycopg.connect(url) as conn:
         states = conn.execute(
             "SELECT array_agg(enumlabel::text ORDER BY enumsortorder) FROM pg_enum "
-            "WHERE enumtypid = 'jobforge_job_state'::regtype"
+            "WHERE enumtypid = 'jobforge.jobforge_job_state'::regtype"
         ).fetchone()
         assert states is not None
         assert states[0] == EXPECTED_JOB_STATES
-        owner_only = [
-            row[0]
-            for row in conn.execute(
-                "SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
-                "WHERE n.nspname = 'public' "
-                "AND NOT has_function_privilege('public', p.oid, 'EXECUTE') "
-                "ORDER BY 1"
-            )
-        ]
-        assert owner_only == EXPECTED_OWNER_ONLY
         runnable_index = conn.execute(
-            "SELECT pg_get_indexdef('jobforge_jobs_runnable_idx'::regclass)"
+            "SELECT pg_get_indexdef('jobforge.jobforge_jobs_runnable_idx'::regclass)"
         ).fetchone()
         assert runnable_index is not None
         assert "(priority DESC, run_at, seq)" in runnable_index[0]
         assert "WHERE (state = ANY" in runnable_index[0]
         recorded = conn.execute(
-            "SELECT version, name, checksum FROM jobforge_schema_migrations"
+            "SELECT version, name, checksum FROM jobforge.jobforge_schema_migrations"
         ).fetchall()
-        first, second = load_migrations()
         assert recorded == [
-            (1, "router", first.checksum),
-            (2, "enqueue_without_keys", second.checksum),
+            (migration.version, migration.name, migration.checksum)
+            for migration in load_migrations()
         ]
 
 
 def test_second_run_is_a_no_op(empty_database_url: str) -> None:
     first = migrate(empty_database_url)
     with psycopg.connect(empty_database_url) as conn:
-        applied_at = conn.execute("SELECT applied_at FROM jobforge_schema_migrations").fetchall()
+        applied_at = conn.execute(
+            "SELECT applied_at FROM jobforge.jobforge_schema_migrations"
+        ).fetchall()
     second = migrate(empty_database_url)
     assert second.applied == ()
     assert [m.filename for m in second.already_applied] == [m.filename for m in first.applied]
     with psycopg.connect(empty_database_url) as conn:
-        assert conn.execute("SELECT applied_at FROM jobforge_schema_migrations").fetchall() == (
-            applied_at
-        )
+        assert conn.execute(
+            "SELECT applied_at FROM jobforge.jobforge_schema_migrations"
+        ).fetchall() == (applied_at)
 
 
 SHIPPED = len(load_migrations())
@@ -222,7 +256,7 @@ def test_new_migration_is_applied_after_the_old_ones(
     )
     report = migrate(empty_database_url, load_migrations(folder))
     assert [m.filename for m in report.applied] == [next_name("extra")]
-    assert "jobforge_test_extra" in public_names(empty_database_url, "r")
+    assert "jobforge_test_extra" in schema_names(empty_database_url, "r", "public")
 
 
 def test_failing_migration_is_rolled_back_and_named(
@@ -236,9 +270,11 @@ def test_failing_migration_is_rolled_back_and_named(
     broken = re.escape(next_name("broken"))
     with pytest.raises(MigrationError, match=rf"{broken} failed to apply"):
         migrate(empty_database_url, load_migrations(folder))
-    assert "jobforge_half_done" not in public_names(empty_database_url, "r")
+    assert "jobforge_half_done" not in schema_names(empty_database_url, "r", "public")
     with psycopg.connect(empty_database_url) as conn:
-        versions = conn.execute("SELECT version FROM jobforge_schema_migrations ORDER BY 1")
+        versions = conn.execute(
+            "SELECT version FROM jobforge.jobforge_schema_migrations ORDER BY 1"
+        )
         assert versions.fetchall() == [(n,) for n in range(1, SHIPPED + 1)]
 
 
@@ -279,19 +315,22 @@ def test_concurrent_runs_apply_each_migration_once(empty_database_url: str) -> N
     assert sorted(len(report.applied) for report in reports) == [0, SHIPPED]
     assert sorted(len(report.already_applied) for report in reports) == [0, SHIPPED]
     with psycopg.connect(empty_database_url) as conn:
-        recorded = conn.execute("SELECT count(*) FROM jobforge_schema_migrations").fetchone()
+        recorded = conn.execute(
+            "SELECT count(*) FROM jobforge.jobforge_schema_migrations"
+        ).fetchone()
         assert recorded == (SHIPPED,)
 
 
 # The candidate scan of jobforge_claim_jobs, as written in the function.
 CLAIM_CANDIDATES = """
 SELECT j.id
-FROM jobforge_jobs j
+FROM jobforge.jobforge_jobs j
 WHERE j.state IN ('queued', 'awaiting_retry')
   AND j.run_at <= now()
   AND (%(job_types)s::text[] IS NULL OR j.type = ANY (%(job_types)s::text[]))
+  AND (%(allowed)s::uuid[] IS NULL OR j.tenant_id = ANY (%(allowed)s::uuid[]))
   AND (j.ordering_key IS NULL OR NOT EXISTS (
-        SELECT 1 FROM jobforge_jobs earlier
+        SELECT 1 FROM jobforge.jobforge_jobs earlier
         WHERE earlier.tenant_id = j.tenant_id
           AND earlier.ordering_key = j.ordering_key
           AND earlier.seq < j.seq
@@ -300,6 +339,19 @@ ORDER BY j.priority DESC, j.run_at, j.seq
 LIMIT %(limit)s
 FOR UPDATE OF j SKIP LOCKED
 """
+
+
+def test_the_claim_scan_here_is_the_one_in_the_migration() -> None:
+    """The plan test below must test what claim runs."""
+    migration = (Path(str(migrations_directory())) / "0003_tenant_isolation.sql").read_text()
+    body = " ".join(migration.split("CREATE FUNCTION jobforge.jobforge_claim_jobs(")[1].split())
+    expected = " ".join(
+        CLAIM_CANDIDATES.replace("%(job_types)s::text[]", "p_job_types")
+        .replace("%(allowed)s::uuid[]", "v_allowed")
+        .replace("%(limit)s", "p_limit")
+        .split()
+    )
+    assert expected in body
 
 
 def index_names(plan: Any) -> set[str]:
@@ -316,27 +368,34 @@ def index_names(plan: Any) -> set[str]:
 
 
 @pytest.mark.parametrize("enable_sort", ["on", "off"], ids=["sort-on", "sort-off-as-in-claim"])
-def test_claim_scan_uses_the_runnable_index(database_url: str, enable_sort: str) -> None:
+@pytest.mark.parametrize("caller", ["owner", "tenant-worker"])
+def test_claim_scan_uses_the_runnable_index(
+    database_url: str, enable_sort: str, caller: str
+) -> None:
     tenant = uuid.uuid4()
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute(
-            "INSERT INTO jobforge_jobs (id, tenant_id, type, payload, state, trace_id, "
+            "INSERT INTO jobforge.jobforge_jobs (id, tenant_id, type, payload, state, trace_id, "
             "finished_at, attempts) "
             "SELECT gen_random_uuid(), %s, 'bench.noop', '{}', 'succeeded', 't', now(), 1 "
             "FROM generate_series(1, 20000)",
             (tenant,),
         )
         conn.execute(
-            "INSERT INTO jobforge_jobs (id, tenant_id, type, payload, trace_id) "
+            "INSERT INTO jobforge.jobforge_jobs (id, tenant_id, type, payload, trace_id) "
             "SELECT gen_random_uuid(), %s, 'bench.noop', '{}', 't' FROM generate_series(1, 5)",
             (tenant,),
         )
-        conn.execute("ANALYZE jobforge_jobs")
+        conn.execute("ANALYZE jobforge.jobforge_jobs")
         with conn.transaction():
             conn.execute(sql.SQL("SET LOCAL enable_sort = {}").format(sql.Literal(enable_sort)))
             row = conn.execute(
                 "EXPLAIN (FORMAT JSON) " + CLAIM_CANDIDATES,
-                {"job_types": None, "limit": 100},
+                {
+                    "job_types": None,
+                    "limit": 100,
+                    "allowed": None if caller == "owner" else [tenant, uuid.uuid4()],
+                },
             ).fetchone()
     assert row is not None
     plan = row[0] if not isinstance(row[0], str) else json.loads(row[0])

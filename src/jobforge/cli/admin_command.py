@@ -16,15 +16,26 @@ if TYPE_CHECKING:
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    grant = subparsers.add_parser("grant-tenant", help="let a role act for a tenant")
+    grant = subparsers.add_parser(
+        "grant-tenant",
+        help="let a role act for a tenant as a producer, a worker, or both",
+        description="Let ROLE act for TENANT_ID. A producer enqueues, fires events, cancels "
+        "and requeues, and reads the tenant's jobs and results; a worker claims, heartbeats, "
+        "completes, fails and releases them. Needs the JobForge owner role.",
+    )
     grant.add_argument("role")
     grant.add_argument("tenant_id")
+    _add_kind_options(grant)
     add_database_url_option(grant, required=True)
-    grant.set_defaults(run=run_grant)
+    grant.set_defaults(run=run_grant, parser=grant)
 
-    revoke = subparsers.add_parser("revoke-tenant", help="withdraw a tenant from a role")
+    revoke = subparsers.add_parser(
+        "revoke-tenant",
+        help="withdraw a tenant from a role (both kinds unless one is named)",
+    )
     revoke.add_argument("role")
     revoke.add_argument("tenant_id")
+    _add_kind_options(revoke)
     add_database_url_option(revoke, required=True)
     revoke.set_defaults(run=run_revoke)
 
@@ -52,6 +63,17 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     prune.set_defaults(run=run_prune)
 
 
+def _add_kind_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--producer", action="append_const", const="producer", dest="kinds",
+        help="enqueue, fire events, cancel, requeue; read jobs and results",
+    )  # fmt: skip
+    parser.add_argument(
+        "--worker", action="append_const", const="worker", dest="kinds",
+        help="claim, heartbeat, complete, fail and release jobs",
+    )  # fmt: skip
+
+
 def _client(args: argparse.Namespace) -> JobForgeClient:
     # Imported here: every `jobforge` command builds this parser, few need the client.
     from jobforge.client import JobForgeClient  # noqa: PLC0415
@@ -60,16 +82,28 @@ def _client(args: argparse.Namespace) -> JobForgeClient:
 
 
 def run_grant(args: argparse.Namespace) -> int:
+    if not args.kinds:
+        args.parser.error("name what the role may do: --producer, --worker, or both")
+    kinds = sorted(set(args.kinds))
     with _client(args) as client:
-        client.grant_tenant(args.role, args.tenant_id)
-    print(f"granted tenant {args.tenant_id} to role {args.role}")
+        for kind in kinds:
+            client.grant_tenant(args.role, args.tenant_id, kind=kind)
+    print(f"granted tenant {args.tenant_id} to role {args.role} as {' and '.join(kinds)}")
     return EXIT_OK
 
 
 def run_revoke(args: argparse.Namespace) -> int:
+    kinds: list[str | None] = sorted(set(args.kinds)) if args.kinds else [None]
+    removed = False
     with _client(args) as client:
-        removed = client.revoke_tenant(args.role, args.tenant_id)
-    print(f"revoked tenant {args.tenant_id} from role {args.role}" if removed else "no such grant")
+        for kind in kinds:
+            removed = client.revoke_tenant(args.role, args.tenant_id, kind=kind) or removed
+    what = " and ".join(k for k in kinds if k) or "producer and worker"
+    print(
+        f"revoked tenant {args.tenant_id} from role {args.role} ({what})"
+        if removed
+        else "no such grant"
+    )
     return EXIT_OK
 
 

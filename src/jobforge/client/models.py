@@ -5,10 +5,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
 FINISHED_STATES = frozenset({"succeeded", "dead", "canceled"})
+
+
+class GrantKind(StrEnum):
+    """What a role granted a tenant may do for it (see docs/SECURITY.md)."""
+
+    PRODUCER = "producer"
+    """Enqueue, fire events, cancel and requeue; read the tenant's jobs and results."""
+    WORKER = "worker"
+    """Claim, heartbeat, complete, fail and release the tenant's jobs."""
 
 
 @dataclass(frozen=True, slots=True)

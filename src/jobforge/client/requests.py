@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from jobforge.client.models import EnqueuedJob, FiredJob, Job, JobSpec
+from jobforge.client.json_limits import MAX_JSON_BYTES, json_limit_problem
+from jobforge.client.models import EnqueuedJob, FiredJob, GrantKind, Job, JobSpec
 from jobforge.determinism.canonical import NUL_ESCAPE, canonical_json, has_only_string_keys
 from jobforge.determinism.reusable_encoder import ReusableEncoder
 from jobforge.errors import InvalidArgument, JobNotFound
 from jobforge.handlers import validate_job_type
 
-MAX_PAYLOAD_BYTES = 1024 * 1024
+MAX_PAYLOAD_BYTES = MAX_JSON_BYTES
 MAX_BATCH_SIZE = 100_000
 
 
@@ -34,7 +36,11 @@ def _payload_text(payload: Any, label: str) -> str:
         raise InvalidArgument(
             f"{label}: {len(encoded)} bytes of JSON, above the {MAX_PAYLOAD_BYTES}-byte limit"
         )
-    return encoded.decode("utf-8")
+    text = encoded.decode("utf-8")
+    problem = json_limit_problem(payload, text, label)
+    if problem:
+        raise InvalidArgument(problem)
+    return text
 
 
 def _aware(value: datetime | None, field: str) -> str | None:
@@ -86,6 +92,13 @@ class _JobDocuments:
             extra["priority"] = spec.priority
         if spec.run_at is not None:
             extra["run_at"] = _aware(spec.run_at, f"{label}.run_at")
+            if not RUN_AT_FIRST_YEAR <= spec.run_at.year < RUN_AT_END_YEAR:
+                raise InvalidArgument(
+                    f"{label}.run_at: expected a time from {RUN_AT_FIRST_YEAR} to "
+                    f"{RUN_AT_END_YEAR}, got {spec.run_at.isoformat()}"
+                )
+        if spec.backoff_base_seconds is not None or spec.backoff_cap_seconds is not None:
+            _check_backoff(spec, label)
         for name in _OPTIONAL_FIELDS:
             value = getattr(spec, name)
             if value is not None:
@@ -117,6 +130,9 @@ class _JobDocuments:
         )
         if too_long or NUL_ESCAPE in text or not has_only_string_keys(payload):
             _payload_text(payload, f"{label}.payload")  # raises with the path and the reason
+        problem = json_limit_problem(payload, text, f"{label}.payload")
+        if problem:
+            raise InvalidArgument(problem)
         return text
 
     def __len__(self) -> int:
@@ -127,6 +143,36 @@ class _JobDocuments:
 
 
 DEFAULT_MAX_ATTEMPTS = 5
+# The database's limits (jobforge_jobs_run_at_range, jobforge_jobs_backoff_range).
+RUN_AT_FIRST_YEAR = 1900
+RUN_AT_END_YEAR = 9000
+DEFAULT_BACKOFF_BASE_SECONDS = 1.0
+MAX_BACKOFF_BASE_SECONDS = 86_400.0
+MAX_BACKOFF_CAP_SECONDS = 2_592_000.0
+
+
+def _check_backoff(spec: JobSpec, label: str) -> None:
+    """A finite base above 0 and at most a day; a cap from the base to 30 days."""
+    base = spec.backoff_base_seconds
+    cap = spec.backoff_cap_seconds
+    for name, value in (("backoff_base_seconds", base), ("backoff_cap_seconds", cap)):
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value)
+        ):
+            raise InvalidArgument(f"{label}.{name}: expected a number of seconds, got {value!r}")
+    if base is not None and not 0 < base <= MAX_BACKOFF_BASE_SECONDS:
+        raise InvalidArgument(
+            f"{label}.backoff_base_seconds: expected above 0 and at most "
+            f"{MAX_BACKOFF_BASE_SECONDS:g}, got {base!r}"
+        )
+    floor = base if base is not None else DEFAULT_BACKOFF_BASE_SECONDS
+    if cap is not None and not floor <= cap <= MAX_BACKOFF_CAP_SECONDS:
+        raise InvalidArgument(
+            f"{label}.backoff_cap_seconds: expected from the base ({floor:g}) to "
+            f"{MAX_BACKOFF_CAP_SECONDS:g}, got {cap!r}"
+        )
+
+
 _OPTIONAL_FIELDS = (
     "idempotency_key",
     "ordering_key",
@@ -232,10 +278,23 @@ def trigger_params(
     }
 
 
-def grant_params(role: str, tenant_id: UUID | str) -> dict[str, Any]:
+def grant_params(
+    role: str, tenant_id: UUID | str, kind: GrantKind | str | None, *, kind_required: bool
+) -> dict[str, Any]:
     if not role:
         raise InvalidArgument("role: expected a role name")
-    return {"role": role, "tenant_id": parse_uuid(tenant_id, "tenant_id")}
+    if kind is None and kind_required:
+        raise InvalidArgument("kind: expected 'producer' or 'worker'")
+    if kind is not None:
+        try:
+            kind = GrantKind(kind)
+        except ValueError:
+            raise InvalidArgument(f"kind: expected 'producer' or 'worker', got {kind!r}") from None
+    return {
+        "role": role,
+        "tenant_id": parse_uuid(tenant_id, "tenant_id"),
+        "kind": None if kind is None else kind.value,
+    }
 
 
 def prune_params(older_than: timedelta, limit: int) -> dict[str, Any]:

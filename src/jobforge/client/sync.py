@@ -13,7 +13,14 @@ import psycopg
 from psycopg.rows import tuple_row
 
 from jobforge.client import requests
-from jobforge.client.models import EnqueuedJob, FiredJob, Job, JobResult, JobSpec
+from jobforge.client.models import (
+    EnqueuedJob,
+    FiredJob,
+    GrantKind,
+    Job,
+    JobResult,
+    JobSpec,
+)
 from jobforge.db.connection import connect, require_database_url
 from jobforge.db.errors import translated_errors
 from jobforge.db.queries import query
@@ -149,12 +156,22 @@ class JobForgeClient:
         trigger_id: UUID = self._fetch("create_trigger", params)[0]["id"]
         return trigger_id
 
-    def grant_tenant(self, role: str, tenant_id: UUID | str) -> None:
-        """Let ``role`` see and act for ``tenant_id`` (needs the JobForge owner role)."""
-        self._fetch("grant_tenant", requests.grant_params(role, tenant_id))
+    def grant_tenant(self, role: str, tenant_id: UUID | str, *, kind: GrantKind | str) -> None:
+        """Let ``role`` act for ``tenant_id`` as a producer or a worker (see GrantKind).
 
-    def revoke_tenant(self, role: str, tenant_id: UUID | str) -> bool:
-        rows = self._fetch("revoke_tenant", requests.grant_params(role, tenant_id))
+        Needs the JobForge owner role.
+        """
+        self._fetch(
+            "grant_tenant", requests.grant_params(role, tenant_id, kind, kind_required=True)
+        )
+
+    def revoke_tenant(
+        self, role: str, tenant_id: UUID | str, *, kind: GrantKind | str | None = None
+    ) -> bool:
+        """Withdraw ``tenant_id`` from ``role`` (one kind of grant, or both by default);
+        True if a grant was removed. Needs the JobForge owner role."""
+        params = requests.grant_params(role, tenant_id, kind, kind_required=False)
+        rows = self._fetch("revoke_tenant", params)
         return bool(rows[0]["revoked"])
 
     def prune_finished_jobs(self, older_than: timedelta, *, limit: int = 10_000) -> int:

@@ -30,7 +30,6 @@ _JOBFORGE_SQLSTATES: dict[str, type[JobForgeError]] = {
 
 # Check constraints whose violation is a caller's mistake, with what the caller should know.
 _CONSTRAINT_MESSAGES: dict[str, str] = {
-    "jobforge_jobs_payload_size": "payload: larger than the size limit (1 MiB of JSON)",
     "jobforge_job_results_output_size": "output: larger than the size limit (1 MiB of JSON)",
     "jobforge_jobs_type_format": "type: expected a dotted lower-case name such as 'billing.send'",
     "jobforge_jobs_idempotency_key_length": "idempotency_key: expected 1 to 512 characters",
@@ -38,12 +37,25 @@ _CONSTRAINT_MESSAGES: dict[str, str] = {
     "jobforge_jobs_trace_id_length": "trace_id: expected 1 to 128 characters",
     "jobforge_jobs_priority_range": "priority: expected an integer from -32768 to 32767",
     "jobforge_jobs_max_attempts_range": "max_attempts: expected an integer from 1 to 1000",
-    "jobforge_jobs_backoff_range": "backoff: base must be positive and cap at least the base",
+    "jobforge_jobs_backoff_range": (
+        "backoff: base must be above 0 and at most 86400 s, cap from the base to 2592000 s"
+    ),
+    "jobforge_jobs_run_at_range": "run_at: expected a time from 1900 to 9000",
     "jobforge_triggers_job_type_format": "job_type: expected a dotted lower-case name",
     "jobforge_triggers_max_attempts_range": "max_attempts: expected an integer from 1 to 1000",
+    "jobforge_triggers_priority_range": "priority: expected an integer from -32768 to 32767",
+    "jobforge_triggers_name_length": "name: expected 1 to 200 characters",
+    "jobforge_triggers_event_type_length": "event_type: expected 1 to 200 characters",
     "jobforge_triggers_filter_object": "payload_filter: expected a JSON object",
     "jobforge_triggers_defaults_object": "payload_defaults: expected a JSON object",
 }
+
+# What a role lacking a privilege should do about it (see docs/SECURITY.md).
+_MISSING_GRANT = (
+    "this role holds no grant for that; the JobForge owner grants tenants with "
+    "`jobforge grant-tenant ROLE TENANT_ID --producer|--worker`, and only the owner may "
+    "grant, revoke or prune"
+)
 
 _INVALID_INPUT_CLASSES = ("22",)  # data exceptions: bad uuid, bad timestamp, bad JSON, ...
 
@@ -61,7 +73,7 @@ def translate(exc: psycopg.Error) -> JobForgeError:  # noqa: PLR0911 - one retur
     if isinstance(exc, pg_errors.NotNullViolation):
         return InvalidArgument(f"{diag.column_name or 'a field'}: required, got null")
     if isinstance(exc, pg_errors.InsufficientPrivilege):
-        return TenantAccessDenied(message)
+        return TenantAccessDenied(f"{message}: {_MISSING_GRANT}")
     if sqlstate.startswith(_INVALID_INPUT_CLASSES):
         return InvalidArgument(message)
     if isinstance(exc, psycopg.OperationalError) and not sqlstate:

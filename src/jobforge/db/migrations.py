@@ -10,6 +10,7 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 
 import psycopg
+from psycopg import sql
 
 from jobforge.db.connection import connect
 from jobforge.db.errors import translate
@@ -19,14 +20,20 @@ MIGRATION_FILE_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 # pg_advisory_lock key held while migrating, so concurrent runs apply each file once.
 MIGRATION_LOCK_KEY = 0x6A6F62666F7267  # "jobforg"
 
-_CREATE_HISTORY_TABLE = """
-CREATE TABLE IF NOT EXISTS jobforge_schema_migrations (
+SCHEMA = "jobforge"
+# The applied migrations, one row each. Version 3 moved every JobForge object into the
+# jobforge schema; a database migrated before it keeps the table on its search path until
+# version 3 moves it.
+HISTORY_TABLE = sql.Identifier(SCHEMA, "jobforge_schema_migrations")
+_LEGACY_HISTORY_TABLE = sql.Identifier("jobforge_schema_migrations")
+_CREATE_HISTORY_TABLE = sql.SQL("""
+CREATE TABLE {} (
     version    integer     PRIMARY KEY,
     name       text        NOT NULL,
     checksum   text        NOT NULL,
     applied_at timestamptz NOT NULL DEFAULT now()
 )
-"""
+""").format(HISTORY_TABLE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,11 +116,11 @@ def migrate(database_url: str, migrations: list[Migration] | None = None) -> Mig
         try:
             conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK_KEY,))
             try:
-                conn.execute(_CREATE_HISTORY_TABLE)
+                history = _history_table(conn, create=True)
                 recorded = {
                     row["version"]: row
                     for row in conn.execute(
-                        "SELECT version, name, checksum FROM jobforge_schema_migrations"
+                        sql.SQL("SELECT version, name, checksum FROM {}").format(history)
                     )
                 }
                 already = _check_recorded(recorded, wanted)
@@ -155,13 +162,35 @@ def _check_recorded(
     return already
 
 
+def _history_table(conn: psycopg.Connection[dict[str, object]], *, create: bool) -> sql.Identifier:
+    """The history table: in the jobforge schema, or where a database migrated before
+    version 3 keeps it; created (with the schema) in a database that has neither."""
+    found = conn.execute(
+        "SELECT to_regclass(%s) IS NOT NULL AS current, to_regclass(%s) IS NOT NULL AS legacy",
+        (HISTORY_TABLE.as_string(conn), _LEGACY_HISTORY_TABLE.as_string(conn)),
+    ).fetchone()
+    assert found is not None
+    if found["current"]:
+        return HISTORY_TABLE
+    if found["legacy"]:
+        return _LEGACY_HISTORY_TABLE
+    if create:
+        with conn.transaction():
+            conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(SCHEMA)))
+            conn.execute(_CREATE_HISTORY_TABLE)
+    return HISTORY_TABLE
+
+
 def _apply(conn: psycopg.Connection[dict[str, object]], migration: Migration) -> None:
     try:
         with conn.transaction():
             conn.execute(migration.sql.encode("utf-8"))
+            # Version 3 moves the table, so it is looked up after the migration ran.
+            history = _history_table(conn, create=False)
             conn.execute(
-                "INSERT INTO jobforge_schema_migrations (version, name, checksum) "
-                "VALUES (%s, %s, %s)",
+                sql.SQL("INSERT INTO {} (version, name, checksum) VALUES (%s, %s, %s)").format(
+                    history
+                ),
                 (migration.version, migration.name, migration.checksum),
             )
     except psycopg.Error as exc:

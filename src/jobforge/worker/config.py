@@ -9,10 +9,16 @@ from dataclasses import dataclass, field
 
 from jobforge.errors import ConfigurationError
 
+# What jobforge_claim_jobs accepts: a lease of at most a day (heartbeats extend it), and a
+# worker id of at most 200 characters.
+MAX_LEASE_SECONDS = 86_400
+MAX_WORKER_ID_LENGTH = 200
+
 
 def default_worker_id() -> str:
     """host:pid:random, unique per worker process and readable in lease_owner."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    # Host names reach 253 characters; the id must stay within MAX_WORKER_ID_LENGTH.
+    return f"{socket.gethostname()[:160]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,9 +48,15 @@ class WorkerConfig:
             raise ConfigurationError(f"prefetch: expected 0 or more, got {self.prefetch}")
         if not 1 <= self.batch_size <= 10_000:
             raise ConfigurationError(f"batch_size: expected 1 to 10000, got {self.batch_size}")
-        if self.lease_seconds < 1:
+        if not 1 <= self.lease_seconds <= MAX_LEASE_SECONDS:
             raise ConfigurationError(
-                f"lease_seconds: expected at least 1 second, got {self.lease_seconds}"
+                f"lease_seconds: expected 1 to {MAX_LEASE_SECONDS} seconds, "
+                f"got {self.lease_seconds}"
+            )
+        if not 1 <= len(self.worker_id) <= MAX_WORKER_ID_LENGTH:
+            raise ConfigurationError(
+                f"worker_id: expected 1 to {MAX_WORKER_ID_LENGTH} characters, "
+                f"got {len(self.worker_id)}"
             )
         if self.poll_interval_seconds <= 0:
             raise ConfigurationError(

@@ -375,9 +375,10 @@ class Worker:
         self, conn: psycopg.Connection[dict[str, Any]] | None
     ) -> psycopg.Connection[dict[str, Any]] | None:
         with self._changed:
-            job_ids = [entry.job.id for entry in self._claimed.values()]
-        if not job_ids:
+            held_jobs = [entry.job for entry in self._claimed.values()]
+        if not held_jobs:
             return conn
+        job_ids = [job.id for job in held_jobs]
         try:
             conn = conn if conn is not None and not conn.closed else self._connect()
             rows = conn.execute(
@@ -385,6 +386,9 @@ class Worker:
                 {
                     "worker_id": self.worker_id,
                     "job_ids": job_ids,
+                    # A heartbeat names the attempt: a lease on a newer attempt of the same
+                    # job (claimed after this one's lease expired) is never extended by it.
+                    "attempts": [job.attempt for job in held_jobs],
                     "lease_seconds": self._config.lease_seconds,
                 },
             ).fetchall()

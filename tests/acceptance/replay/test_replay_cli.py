@@ -105,7 +105,9 @@ def _database_holding(server_url: str, job_id: str) -> str:
     for name in sorted(_throwaway_databases(server_url)):
         try:
             with psycopg.connect(database_url_for(server_url, name), autocommit=True) as conn:
-                if conn.execute("SELECT 1 FROM jobforge_jobs WHERE id = %s", (job_id,)).fetchone():
+                if conn.execute(
+                    "SELECT 1 FROM jobforge.jobforge_jobs WHERE id = %s", (job_id,)
+                ).fetchone():
                     return name
         except psycopg.Error:
             continue  # dropped meanwhile by another test

@@ -7,15 +7,18 @@ loopback only.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import statistics
 import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
+from psycopg import sql
 
 from jobforge.client import JobForgeClient, JobSpec
 from jobforge.db.throwaway import DatabaseFactory, throwaway_server
@@ -78,16 +81,45 @@ def _drain(url: str, processes: int) -> float:
     return spawned_at
 
 
-def _measured_drain(factory: DatabaseFactory, processes: int) -> tuple[float, float]:
+def _measured_drain(
+    factory: DatabaseFactory, processes: int, worker_role: str | None = None
+) -> tuple[float, float]:
     """One drain of JOBS no-op jobs on a fresh database: jobs/s from spawn to the last
-    result row, and from the first claim to the last result row."""
+    result row, and from the first claim to the last result row. With ``worker_role``,
+    the workers log in as that role, granted the tenant as a worker (as a tenant's
+    workers run), instead of as the owner."""
+    tenant = uuid.uuid4()
     with factory.database() as url, JobForgeClient(url) as client:
-        _enqueue(client, uuid.uuid4(), JOBS)
-        spawned_at = _drain(url, processes)
+        _enqueue(client, tenant, JOBS)
+        worker_url = url
+        if worker_role is not None:
+            client.grant_tenant(worker_role, tenant, kind="worker")
+            worker_url = _as_role(url, worker_role)
+        spawned_at = _drain(worker_url, processes)
         done, first_claim_at, last_result_at = _count_results(url)
     if done != JOBS:
         raise RuntimeError(f"expected {JOBS} results, found {done}")
     return JOBS / (last_result_at - spawned_at), JOBS / (last_result_at - first_claim_at)
+
+
+def _as_role(url: str, role: str) -> str:
+    params = psycopg.conninfo.conninfo_to_dict(url)
+    params["user"] = role
+    params.pop("password", None)
+    return psycopg.conninfo.make_conninfo(**{key: str(value) for key, value in params.items()})
+
+
+@contextlib.contextmanager
+def _worker_role(server_url: str) -> Iterator[str]:
+    """A login role for the drains run as a tenant's worker, dropped afterwards."""
+    name = f"jobforge_bench_worker_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(name)))
+    try:
+        yield name
+    finally:
+        with psycopg.connect(server_url, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(name)))
 
 
 def _count_results(url: str) -> tuple[int, float, float]:
@@ -96,7 +128,7 @@ def _count_results(url: str) -> tuple[int, float, float]:
     with psycopg.connect(url) as conn:
         row = conn.execute(
             "SELECT count(*), extract(epoch FROM min(started_at)), "
-            "extract(epoch FROM max(finished_at)) FROM jobforge_job_results"
+            "extract(epoch FROM max(finished_at)) FROM jobforge.jobforge_job_results"
         ).fetchone()
     if row is None:
         return 0, 0.0, 0.0
@@ -168,6 +200,13 @@ def run() -> dict[str, float | str]:
             figures[f"{prefix}_first_claim_to_last_result_jobs_per_s_median"] = statistics.median(
                 from_first_claim
             )
+        # The same 2-process drain by a role granted the tenant as a worker: every claim and
+        # report checks the role's grants and filters by its tenants.
+        with _worker_role(server_url) as role:
+            as_role = [_measured_drain(factory, 2, role)[0] for _ in range(DRAIN_RUNS)]
+        figures["drain_20000_noop_2_process_as_tenant_worker_jobs_per_s_median"] = (
+            statistics.median(as_role)
+        )
         with factory.database() as url, JobForgeClient(url) as client:
             samples = _latency(url, client, uuid.uuid4())
         figures["latency_enqueue_to_handler_p50_ms"] = _percentile(samples, 0.50)

@@ -356,8 +356,10 @@ DECLARE
 BEGIN
     SELECT r.oid, r.rolsuper INTO v_caller
     FROM pg_catalog.pg_roles r WHERE r.rolname = jobforge.jobforge_calling_role();
-    IF NOT FOUND THEN
-        RETURN '{}';  -- a role dropped while its session lives on holds nothing
+    -- A role dropped (or renamed) while a session had it set holds nothing, and neither
+    -- does a name the session could not SET ROLE to now.
+    IF NOT FOUND OR NOT pg_catalog.pg_has_role(session_user, v_caller.oid, 'MEMBER') THEN
+        RETURN '{}';
     END IF;
     IF v_caller.rolsuper OR pg_catalog.pg_has_role(
             v_caller.oid,

@@ -17,8 +17,10 @@ from typing import Any
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from jobforge.client import JobForgeClient
+from jobforge.db.throwaway import DatabaseFactory
 from tests.conftest import TenantRole
 from tests.integration.support import complete, connect, enqueue, fail
 
@@ -121,6 +123,50 @@ def build_world(database_url: str, make_role: Callable[[], TenantRole]) -> World
     return world
 
 
+# Supabase's API roles, for databases migrated under its default privileges. Cluster-wide
+# and kept (templates made under them refer to them), so named for these tests alone.
+ANON, AUTHENTICATED = "jobforge_test_anon", "jobforge_test_authenticated"
+SUPABASE_DEFAULT_PRIVILEGES = [
+    "ALTER DEFAULT PRIVILEGES GRANT ALL ON TABLES TO {anon}, {authenticated}",
+    "ALTER DEFAULT PRIVILEGES GRANT ALL ON FUNCTIONS TO {anon}, {authenticated}",
+    "ALTER DEFAULT PRIVILEGES GRANT ALL ON SEQUENCES TO {anon}, {authenticated}",
+    "ALTER DEFAULT PRIVILEGES GRANT ALL ON SCHEMAS TO {anon}, {authenticated}",
+    "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT ALL ON TABLES TO {anon}, {authenticated}",
+    "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT ALL ON FUNCTIONS TO {anon}, {authenticated}",
+    "GRANT USAGE, CREATE ON SCHEMA public TO {anon}, {authenticated}",
+]
+
+
+@pytest.fixture(scope="session")
+def supabase_factory(server_url: str) -> DatabaseFactory:
+    """Migrated databases whose template was migrated under Supabase's default privileges."""
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        for role in (ANON, AUTHENTICATED):
+            conn.execute(
+                sql.SQL(
+                    "DO $$ BEGIN CREATE ROLE {} NOLOGIN; "
+                    "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
+                ).format(sql.Identifier(role))
+            )
+    prepare = [
+        s.format(anon=ANON, authenticated=AUTHENTICATED) for s in SUPABASE_DEFAULT_PRIVILEGES
+    ]
+    return DatabaseFactory(server_url, flavour="supabase", prepare=prepare)
+
+
+@pytest.fixture(params=["plain", "supabase-defaults"])
+def database_url(
+    request: pytest.FixtureRequest, database_factory: DatabaseFactory
+) -> Iterator[str]:
+    """Every attack runs on a database migrated as usual and on one migrated under
+    Supabase's default privileges (which grant every new object to its API roles)."""
+    factory = database_factory
+    if request.param == "supabase-defaults":
+        factory = request.getfixturevalue("supabase_factory")
+    with factory.database() as url:
+        yield url
+
+
 @pytest.fixture
 def world(database_url: str, make_role: Callable[[], TenantRole]) -> World:
     return build_world(database_url, make_role)
@@ -152,66 +198,3 @@ def attempt(conn: psycopg.Connection[Any], statement: str, params: Any = None) -
         return cursor.fetchall() if cursor.description else []
     except psycopg.Error as exc:
         return exc
-
-
-@dataclass
-class SupabaseDatabase:
-    """A database migrated after Supabase's default privileges were set: every table,
-    function, sequence and schema its owner creates is granted to ``anon`` and
-    ``authenticated``. ``authenticator`` logs in and switches to either, as PostgREST does."""
-
-    url: str
-    anon: str
-    authenticated: str
-    authenticator: TenantRole
-
-
-SUPABASE_DEFAULT_PRIVILEGES = [
-    "ALTER DEFAULT PRIVILEGES GRANT ALL ON TABLES TO {anon}, {authenticated}",
-    "ALTER DEFAULT PRIVILEGES GRANT ALL ON FUNCTIONS TO {anon}, {authenticated}",
-    "ALTER DEFAULT PRIVILEGES GRANT ALL ON SEQUENCES TO {anon}, {authenticated}",
-    "ALTER DEFAULT PRIVILEGES GRANT ALL ON SCHEMAS TO {anon}, {authenticated}",
-    "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT ALL ON TABLES TO {anon}, {authenticated}",
-    "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT ALL ON FUNCTIONS TO {anon}, {authenticated}",
-    "GRANT USAGE, CREATE ON SCHEMA public TO {anon}, {authenticated}",
-]
-
-
-@pytest.fixture
-def supabase_database(server_url: str) -> Iterator[SupabaseDatabase]:
-    from psycopg import sql  # noqa: PLC0415
-
-    from jobforge.db.migrations import migrate  # noqa: PLC0415
-    from jobforge.db.throwaway import THROWAWAY_PREFIX, database_url_for  # noqa: PLC0415
-
-    suffix = uuid.uuid4().hex[:12]
-    name = f"{THROWAWAY_PREFIX}supabase_{suffix}"
-    anon, authenticated, authenticator = (
-        f"jf_test_anon_{suffix}", f"jf_test_authenticated_{suffix}", f"jf_test_authn_{suffix}",
-    )  # fmt: skip
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        for role in (anon, authenticated):
-            conn.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(role)))
-        conn.execute(
-            sql.SQL("CREATE ROLE {} LOGIN NOINHERIT IN ROLE {}, {}").format(
-                sql.Identifier(authenticator), sql.Identifier(anon), sql.Identifier(authenticated)
-            )
-        )
-    url = database_url_for(server_url, name)
-    try:
-        with psycopg.connect(url, autocommit=True) as conn:
-            for statement in SUPABASE_DEFAULT_PRIVILEGES:
-                conn.execute(statement.format(anon=anon, authenticated=authenticated))
-        migrate(url)
-        params = psycopg.conninfo.conninfo_to_dict(url)
-        params["user"] = authenticator
-        login = psycopg.conninfo.make_conninfo(**{k: str(v) for k, v in params.items()})
-        yield SupabaseDatabase(url, anon, authenticated, TenantRole(authenticator, login))
-    finally:
-        with psycopg.connect(server_url, autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
-            for role in (authenticator, authenticated, anon):
-                conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))

@@ -28,6 +28,11 @@ from jobforge.errors import InvalidArgument
 from tests.integration.support import claim, connect, enqueue, job
 from tests.security.conftest import World, attempt
 
+# What these attacks meet is function bodies, the same under any default privileges (the
+# catalogue tests prove the privileges equal), so they run on the plain database only.
+pytestmark = pytest.mark.parametrize("database_url", ["plain"], indirect=True)
+
+
 Attack = Callable[[str], psycopg.Connection[dict[str, Any]]]
 CHECK_VIOLATION = "23514"
 

@@ -13,7 +13,7 @@ import shutil
 import tempfile
 import uuid
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import psycopg
@@ -81,12 +81,23 @@ def throwaway_server(database_url: str | None) -> Iterator[str]:
 
 
 class DatabaseFactory:
-    """Creates migrated databases on one server by cloning a template migrated once."""
+    """Creates migrated databases on one server by cloning a template migrated once.
 
-    def __init__(self, server_url: str) -> None:
+    ``prepare`` statements run in the template database before it is migrated (for
+    example default privileges, to see what migrating under them leaves); a factory with
+    them names its template after ``flavour`` too, so both kinds live side by side.
+    """
+
+    def __init__(
+        self, server_url: str, *, flavour: str = "", prepare: Sequence[str] = ()
+    ) -> None:
+        if bool(flavour) != bool(prepare):
+            raise ValueError("a flavour names its prepare statements: give both or neither")
         self._server_url = server_url
         self._migrations = load_migrations()
-        self._template = TEMPLATE_PREFIX + schema_fingerprint(self._migrations)
+        self._schema = TEMPLATE_PREFIX + schema_fingerprint(self._migrations)
+        self._template = self._schema + (f"_{flavour}" if flavour else "")
+        self._prepare = tuple(prepare)
         self._template_ready = False
 
     @property
@@ -158,7 +169,12 @@ class DatabaseFactory:
         )
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(building)))
         try:
-            migrate(database_url_for(self._server_url, building), self._migrations)
+            building_url = database_url_for(self._server_url, building)
+            if self._prepare:
+                with connect(building_url) as prepared:
+                    for statement in self._prepare:
+                        prepared.execute(statement.encode("utf-8"))
+            migrate(building_url, self._migrations)
         except BaseException:
             conn.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(building))
@@ -178,10 +194,11 @@ class DatabaseFactory:
         self._drop_stale_templates(conn)
 
     def _drop_stale_templates(self, conn: psycopg.Connection[dict[str, object]]) -> None:
-        """Drop templates of older schemas, so they do not pile up on a long-lived server."""
+        """Drop templates of older schemas, so they do not pile up on a long-lived server
+        (templates of this schema in other flavours stay)."""
         rows = conn.execute(
-            "SELECT datname FROM pg_database WHERE datname LIKE %s AND datname <> %s",
-            (TEMPLATE_PREFIX + "%", self._template),
+            "SELECT datname FROM pg_database WHERE datname LIKE %s AND datname NOT LIKE %s",
+            (TEMPLATE_PREFIX + "%", self._schema + "%"),
         ).fetchall()
         for row in rows:
             name = sql.Identifier(str(row["datname"]))

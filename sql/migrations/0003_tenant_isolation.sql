@@ -218,9 +218,27 @@ $$;
 -- Only a document of more than 128 bytes can break a limit (65 levels take 130 brackets),
 -- so small payloads cost one conversion to text and no function call.
 CREATE TRIGGER jobforge_jobs_payload_limits
-    BEFORE INSERT OR UPDATE OF payload ON jobforge.jobforge_jobs
+    BEFORE INSERT ON jobforge.jobforge_jobs
     FOR EACH ROW WHEN (octet_length(NEW.payload::text) > 128)
     EXECUTE FUNCTION jobforge.jobforge_check_job_payload();
+
+-- A job's payload is its input, recorded with every attempt: it never changes after
+-- enqueue, for the owner too. (A statement trigger: a row-level BEFORE UPDATE trigger
+-- would make every claim and completion fetch and lock each row twice.)
+CREATE FUNCTION jobforge.jobforge_refuse_payload_change() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, jobforge, pg_temp
+AS $$
+BEGIN
+    RAISE EXCEPTION 'a job''s payload never changes after enqueue'
+        USING ERRCODE = 'JF005',
+              HINT = 'enqueue a new job with the new payload (and cancel the old one)';
+END;
+$$;
+
+CREATE TRIGGER jobforge_jobs_payload_immutable
+    BEFORE UPDATE OF payload ON jobforge.jobforge_jobs
+    FOR EACH STATEMENT EXECUTE FUNCTION jobforge.jobforge_refuse_payload_change();
 
 -- Producers write their triggers directly; the check runs as the owner, so the JSON
 -- helpers stay owner-only.
@@ -637,6 +655,17 @@ EXCEPTION WHEN invalid_text_representation THEN
 END;
 $$;
 
+-- Raises: only the owner enqueues with a replay_context (recorded connector answers).
+CREATE FUNCTION jobforge.jobforge_refuse_replay_context() RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = pg_catalog, jobforge, pg_temp
+AS $$
+BEGIN
+    RAISE EXCEPTION 'replay_context is set only by JobForge replays, which run as the owner'
+        USING ERRCODE = 'JF003';
+END;
+$$;
+
 -- Enqueues many jobs in one statement. p_jobs is a JSON array of objects with the keys
 -- tenant_id, type, payload (required) and idempotency_key, priority, run_at, max_attempts,
 -- ordering_key, trace_id, backoff_base_seconds, backoff_cap_seconds (optional), and
@@ -653,11 +682,10 @@ DECLARE
     v_ids         uuid[];
     v_keyed       boolean;
     v_runnable    boolean;
-    v_replay      boolean;
     v_jobs        bigint;
     v_with_tenant bigint;
-    v_first       text;
-    v_last        text;
+    v_first       text := p_jobs -> 0 ->> 'tenant_id';
+    v_one_tenant  boolean;
     v_requested   text[];
     v_tenant_ids  uuid[] := '{}';
     v_text        text;
@@ -679,18 +707,18 @@ BEGIN
     v_allowed := jobforge.jobforge_caller_tenants('producer');
 
     -- One pass: an id per job, whether any job has an idempotency key, whether any job is
-    -- runnable now (then workers are notified), and the tenant ids asked for.
+    -- runnable now (then workers are notified), and whether every job names the first
+    -- job's tenant (the common case, which needs no second pass).
     SELECT array_agg(encode(set_bit(set_bit(
                overlay(uuid_send(gen_random_uuid()) PLACING v_time_prefix FROM 1 FOR 6),
                52, 1), 53, 1), 'hex')::uuid ORDER BY r.ord),
            bool_or(r.idempotency_key IS NOT NULL),
            bool_or(r.run_at IS NULL OR r.run_at <= now()),
-           bool_or(r.replay_context IS NOT NULL),
-           count(*), count(r.tenant_id), min(r.tenant_id), max(r.tenant_id)
-    INTO v_ids, v_keyed, v_runnable, v_replay, v_jobs, v_with_tenant, v_first, v_last
+           count(*), count(r.tenant_id), coalesce(bool_and(r.tenant_id = v_first), false)
+    INTO v_ids, v_keyed, v_runnable, v_jobs, v_with_tenant, v_one_tenant
     FROM ROWS FROM (jsonb_to_recordset(p_jobs) AS (
-             tenant_id text, idempotency_key text, run_at timestamptz, replay_context jsonb))
-         WITH ORDINALITY AS r(tenant_id, idempotency_key, run_at, replay_context, ord);
+             tenant_id text, idempotency_key text, run_at timestamptz))
+         WITH ORDINALITY AS r(tenant_id, idempotency_key, run_at, ord);
 
     IF v_with_tenant < v_jobs THEN
         SELECT e.ord - 1 INTO v_index FROM jsonb_array_elements(p_jobs) WITH ORDINALITY AS e(doc, ord)
@@ -698,8 +726,8 @@ BEGIN
         RAISE EXCEPTION 'jobs[%].tenant_id: expected a UUID, got null', v_index
             USING ERRCODE = 'JF005';
     END IF;
-    IF v_first = v_last THEN
-        v_requested := ARRAY[v_first];  -- one tenant: the common case, no second pass
+    IF v_one_tenant THEN
+        v_requested := ARRAY[v_first];
     ELSE
         SELECT array_agg(DISTINCT r.tenant_id) INTO v_requested
         FROM jsonb_to_recordset(p_jobs) AS r(tenant_id text);
@@ -715,10 +743,6 @@ BEGIN
         v_tenant_ids := v_tenant_ids || v_tenant;
     END LOOP;
     PERFORM jobforge.jobforge_require_tenants('producer', v_allowed, v_tenant_ids);
-    IF v_replay AND v_allowed IS NOT NULL THEN
-        RAISE EXCEPTION 'replay_context is set only by JobForge replays, which run as the owner'
-            USING ERRCODE = 'JF003';
-    END IF;
 
     -- Two clients enqueueing overlapping keys in different orders would wait on each
     -- other's unique-index entries in opposite orders and deadlock. Taking a transaction
@@ -745,7 +769,9 @@ BEGIN
             coalesce(r.backoff_base_seconds, 1),
             -- A base above the default cap raises the cap to it.
             coalesce(r.backoff_cap_seconds, greatest(300, r.backoff_base_seconds)),
-            r.replay_context
+            -- Recorded connector answers are for replays, which run as the owner.
+            CASE WHEN r.replay_context IS NOT NULL AND v_allowed IS NOT NULL
+                 THEN jobforge.jobforge_refuse_replay_context() ELSE r.replay_context END
         -- One set-returning call parses every job (faster than a jsonb_to_record per element).
         FROM ROWS FROM (jsonb_to_recordset(p_jobs) AS (
                  tenant_id uuid, type text, payload jsonb, idempotency_key text, priority integer,
@@ -771,7 +797,9 @@ BEGIN
             coalesce(r.backoff_base_seconds, 1),
             -- A base above the default cap raises the cap to it.
             coalesce(r.backoff_cap_seconds, greatest(300, r.backoff_base_seconds)),
-            r.replay_context
+            -- Recorded connector answers are for replays, which run as the owner.
+            CASE WHEN r.replay_context IS NOT NULL AND v_allowed IS NOT NULL
+                 THEN jobforge.jobforge_refuse_replay_context() ELSE r.replay_context END
         FROM ROWS FROM (jsonb_to_recordset(p_jobs) AS (
                  tenant_id uuid, type text, payload jsonb, idempotency_key text, priority integer,
                  run_at timestamptz, max_attempts integer, ordering_key text, trace_id text,

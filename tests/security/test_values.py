@@ -153,16 +153,19 @@ def test_a_compressed_payload_from_a_temporary_table_is_measured_whole(
     assert caught.value.sqlstate == "JF005"
 
 
-def test_a_payload_cannot_be_swapped_afterwards(
-    owner: psycopg.Connection[Any], tenant_id: uuid.UUID
+@pytest.mark.parametrize("payload", [nested(100), '{"small": 1}'])
+def test_a_payload_never_changes_after_enqueue(
+    owner: psycopg.Connection[Any], tenant_id: uuid.UUID, payload: str
 ) -> None:
+    """Not even by the owner: the payload is the job's input, recorded with each attempt."""
     job_id = enqueue(owner, tenant_id)
-    with pytest.raises(psycopg.Error) as caught:
+    with pytest.raises(psycopg.Error, match="never changes") as caught:
         owner.execute(
             "UPDATE jobforge.jobforge_jobs SET payload = %s::jsonb WHERE id = %s",
-            (nested(100), job_id),
+            (payload, job_id),
         )
     assert caught.value.sqlstate == "JF005"
+    assert job(owner, job_id)["payload"] == {}
 
 
 def test_trigger_documents_are_held_to_the_same_limits(world: World, attack: Attack) -> None:
@@ -341,3 +344,23 @@ def test_limits_hold_whatever_standard_conforming_strings_says(
         (world.tenant_a, payload),
     )
     assert isinstance(outcome, Exception) != accepted, outcome
+
+
+def test_only_replays_pin_connector_answers(world: World, attack: Attack) -> None:
+    """replay_context makes the worker answer connector calls from recordings: a producer
+    setting it would have its job "succeed" on answers it made up."""
+    forged = {"now": "2026-01-01T00:00:00+00:00", "seed": 1, "connector_responses": []}
+    document = {"tenant_id": str(world.tenant_a), "type": "a.b", "payload": {}}
+    outcome = attempt(
+        attack("producer"),
+        "SELECT * FROM jobforge.jobforge_enqueue_jobs(%s)",
+        (json.dumps([document, {**document, "replay_context": forged}]),),
+    )
+    assert isinstance(outcome, psycopg.Error)
+    assert outcome.sqlstate == "JF003"
+    with connect(world.owner_url) as owner:
+        [row] = owner.execute(
+            "SELECT count(*) AS n FROM jobforge.jobforge_enqueue_jobs(%s)",
+            (json.dumps([{**document, "replay_context": forged}]),),
+        ).fetchall()
+    assert row["n"] == 1

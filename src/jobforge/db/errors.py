@@ -66,7 +66,9 @@ def translate(exc: psycopg.Error) -> JobForgeError:  # noqa: PLR0911 - one retur
     sqlstate = exc.sqlstate or ""
     message = diag.message_primary or str(exc).strip()
     if sqlstate in _JOBFORGE_SQLSTATES:
-        return _JOBFORGE_SQLSTATES[sqlstate](message)
+        # The RPCs put what to do about it in the hint.
+        hint = diag.message_hint
+        return _JOBFORGE_SQLSTATES[sqlstate](f"{message} ({hint})" if hint else message)
     if isinstance(exc, pg_errors.CheckViolation):
         constraint = diag.constraint_name or ""
         return InvalidArgument(_CONSTRAINT_MESSAGES.get(constraint, message))

@@ -88,9 +88,7 @@ class DatabaseFactory:
     them names its template after ``flavour`` too, so both kinds live side by side.
     """
 
-    def __init__(
-        self, server_url: str, *, flavour: str = "", prepare: Sequence[str] = ()
-    ) -> None:
+    def __init__(self, server_url: str, *, flavour: str = "", prepare: Sequence[str] = ()) -> None:
         if bool(flavour) != bool(prepare):
             raise ValueError("a flavour names its prepare statements: give both or neither")
         self._server_url = server_url

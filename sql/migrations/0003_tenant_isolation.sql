@@ -83,8 +83,10 @@ ALTER TABLE jobforge_tenant_grants SET SCHEMA jobforge;
 ALTER TABLE jobforge_jobs SET SCHEMA jobforge;
 ALTER TABLE jobforge_job_results SET SCHEMA jobforge;
 ALTER TABLE jobforge_triggers SET SCHEMA jobforge;
--- Kept by `jobforge migrate` (absent when the files are applied with psql).
+-- Kept by `jobforge migrate` (absent when the files are applied with psql). Owner only,
+-- like every JobForge table: row-level security with no policy.
 ALTER TABLE IF EXISTS jobforge_schema_migrations SET SCHEMA jobforge;
+ALTER TABLE IF EXISTS jobforge.jobforge_schema_migrations ENABLE ROW LEVEL SECURITY;
 
 ------------------------------------------------------------------------------------------
 -- Grants with a kind

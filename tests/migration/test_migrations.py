@@ -24,12 +24,7 @@ EXPECTED_TABLES = [
     "jobforge_tenant_grants",
     "jobforge_triggers",
 ]
-EXPECTED_RLS_TABLES = [
-    "jobforge_job_results",
-    "jobforge_jobs",
-    "jobforge_tenant_grants",
-    "jobforge_triggers",
-]
+EXPECTED_RLS_TABLES = EXPECTED_TABLES
 EXPECTED_INDEXES = [
     "jobforge_job_results_pkey",
     "jobforge_jobs_finished_idx",

@@ -68,6 +68,12 @@ def test_work_and_grants_survive_the_upgrade(
             "SELECT version FROM jobforge.jobforge_schema_migrations ORDER BY 1"
         ).fetchall()
         assert [row["version"] for row in history] == [1, 2, 3]
+        moved = v3.execute(
+            "SELECT relrowsecurity AS rls, relacl IS NULL AS no_grants FROM pg_class "
+            "WHERE oid = 'jobforge.jobforge_schema_migrations'::regclass"
+        ).fetchone()
+        assert moved is not None
+        assert moved["rls"]
         grants = v3.execute(
             "SELECT kind FROM jobforge.jobforge_tenant_grants WHERE role_name = %s ORDER BY 1",
             (role.name,),

@@ -96,8 +96,7 @@ def test_every_table_has_row_level_security(database_url: str) -> None:
     with connect(database_url) as conn:
         rows = conn.execute(
             "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE n.nspname = 'jobforge' AND c.relkind IN ('r', 'p') AND NOT c.relrowsecurity "
-            "AND c.relname <> 'jobforge_schema_migrations'"
+            "WHERE n.nspname = 'jobforge' AND c.relkind IN ('r', 'p') AND NOT c.relrowsecurity"
         ).fetchall()
     assert rows == []
 

@@ -27,13 +27,15 @@ SCHEMA = "jobforge"
 HISTORY_TABLE = sql.Identifier(SCHEMA, "jobforge_schema_migrations")
 _LEGACY_HISTORY_TABLE = sql.Identifier("jobforge_schema_migrations")
 _CREATE_HISTORY_TABLE = sql.SQL("""
-CREATE TABLE {} (
+CREATE TABLE {table} (
     version    integer     PRIMARY KEY,
     name       text        NOT NULL,
     checksum   text        NOT NULL,
     applied_at timestamptz NOT NULL DEFAULT now()
-)
-""").format(HISTORY_TABLE)
+);
+-- Owner only, like every JobForge table: no policy, so no other role reads a row.
+ALTER TABLE {table} ENABLE ROW LEVEL SECURITY
+""").format(table=HISTORY_TABLE)
 
 
 @dataclass(frozen=True, slots=True)

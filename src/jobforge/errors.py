@@ -43,6 +43,10 @@ class MigrationError(JobForgeError):
     """A migration file is malformed, changed after it was applied, or failed to apply."""
 
 
+class SchemaNotMigrated(MigrationError):
+    """The database lacks the JobForge schema this package needs: run `jobforge migrate`."""
+
+
 class HandlerNotFound(JobForgeError, LookupError):
     """No handler is registered for a job type."""
 

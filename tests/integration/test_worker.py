@@ -17,7 +17,7 @@ import pytest
 from jobforge import HandlerRegistry, JobContext
 from jobforge.client import JobForgeClient, JobSpec
 from jobforge.determinism.canonical import canonical_json, canonical_sha256
-from jobforge.errors import NonRetryableError
+from jobforge.errors import ConfigurationError, NonRetryableError
 from jobforge.worker import Worker, WorkerConfig, WorkerReport
 from jobforge.worker.logs import JobFieldsFilter, JsonFormatter
 from tests.integration.support import claim, connect, job, wait_until
@@ -158,13 +158,38 @@ def test_non_retryable_error_dead_letters_at_once(
     assert [(r.attempt, r.outcome) for r in client.get_results(receipt.id)] == [(1, "dead")]
 
 
-def test_unknown_job_type_is_dead_without_retry(
+def test_a_worker_claims_only_the_types_it_has_handlers_for(
+    database_url: str, client: JobForgeClient, tenant_id: uuid.UUID
+) -> None:
+    """Version 2 claimed every type and dead-lettered those without a handler: one worker
+    started with the wrong -m killed other teams' jobs for good."""
+    registry = HandlerRegistry()
+    registry.register("known.job", lambda payload, ctx: None)
+    known = client.enqueue_job(tenant_id=tenant_id, type="known.job", payload={})
+    other = client.enqueue_job(tenant_id=tenant_id, type="other.team.job", payload={})
+    report = run_burst(database_url, registry)
+    assert (report.succeeded, report.dead) == (1, 0)
+    assert client.get_job(known.id).state == "succeeded"
+    waiting = client.get_job(other.id)
+    assert (waiting.state, waiting.attempts) == ("queued", 0)
+
+
+def test_a_job_type_named_without_a_handler_stops_the_worker_at_start(
+    database_url: str,
+) -> None:
+    registry = HandlerRegistry()
+    registry.register("known.job", lambda payload, ctx: None)
+    with pytest.raises(ConfigurationError, match=r"unknown\.job: no handler registered"):
+        run_burst(database_url, registry, job_types=("known.job", "unknown.job"))
+
+
+def test_claiming_all_types_dead_letters_those_without_a_handler(
     database_url: str, client: JobForgeClient, tenant_id: uuid.UUID
 ) -> None:
     registry = HandlerRegistry()
     registry.register("known.job", lambda payload, ctx: None)
     receipt = client.enqueue_job(tenant_id=tenant_id, type="unknown.job", payload={})
-    report = run_burst(database_url, registry)
+    report = run_burst(database_url, registry, claim_all_types=True)
     assert report.dead == 1
     job = client.get_job(receipt.id)
     assert job.state == "dead"

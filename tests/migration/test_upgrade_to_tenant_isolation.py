@@ -4,8 +4,11 @@ have written are made usable, and results whose job was deleted go."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -13,6 +16,7 @@ import pytest
 
 from jobforge.client import JobForgeClient
 from jobforge.db.migrations import load_migrations, migrate
+from jobforge.errors import MigrationError
 from tests.conftest import TenantRole
 from tests.integration.support import connect
 
@@ -142,3 +146,83 @@ def one(conn: psycopg.Connection[Any], statement: str, *params: Any) -> Any:
     row = conn.execute(statement, params).fetchone()
     assert row is not None
     return next(iter(row.values()))
+
+
+def apply_by_hand(url: str, count: int) -> None:
+    """What `psql --single-transaction -f` of the first ``count`` shipped files does."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        for migration in load_migrations()[:count]:
+            with conn.transaction():
+                conn.execute(migration.sql.encode("utf-8"))
+
+
+@pytest.mark.parametrize("by_hand", [1, 2, 3])
+def test_a_schema_applied_by_hand_is_recorded_then_migrated(
+    empty_database_url: str, by_hand: int
+) -> None:
+    """Version 2 of `jobforge migrate` failed for ever on such a database (`type
+    "jobforge_job_state" already exists`) and left an empty history table behind."""
+    apply_by_hand(empty_database_url, by_hand)
+    shipped = load_migrations()
+    report = migrate(empty_database_url)
+    assert [m.version for m in report.recorded_as_applied] == list(range(1, by_hand + 1))
+    assert [m.version for m in report.applied] == list(range(by_hand + 1, len(shipped) + 1))
+    with connect(empty_database_url) as conn:
+        rows = conn.execute(
+            "SELECT version, checksum FROM jobforge.jobforge_schema_migrations ORDER BY 1"
+        ).fetchall()
+    assert [(r["version"], r["checksum"]) for r in rows] == [
+        (m.version, m.checksum) for m in shipped
+    ]
+    again = migrate(empty_database_url)
+    assert (again.applied, again.recorded_as_applied) == ((), ())
+    assert len(again.already_applied) == len(shipped)
+
+
+def test_the_command_says_what_it_recorded(empty_database_url: str) -> None:
+    apply_by_hand(empty_database_url, 2)
+    command = [str(Path(sys.executable).parent / "jobforge"), "migrate"]
+    completed = subprocess.run(
+        [*command, "--database-url", empty_database_url],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.splitlines() == [
+        "recorded 0001_router.sql: it was applied without jobforge migrate",
+        "recorded 0002_enqueue_without_keys.sql: it was applied without jobforge migrate",
+        "applied 0003_tenant_isolation.sql",
+        "1 migration(s) applied, 2 already applied, 3 in all",
+    ]
+
+
+def test_objects_no_version_accounts_for_are_refused_and_nothing_is_written(
+    empty_database_url: str,
+) -> None:
+    with psycopg.connect(empty_database_url, autocommit=True) as conn:
+        conn.execute("CREATE FUNCTION jobforge_claim_jobs() RETURNS int LANGUAGE sql AS 'SELECT 1'")
+    with pytest.raises(MigrationError, match=r"public\.jobforge_claim_jobs\(\)"):
+        migrate(empty_database_url)
+    assert nothing_of_jobforge_but(empty_database_url, "jobforge_claim_jobs")
+
+
+def test_a_first_migration_that_fails_leaves_the_database_as_it_was(
+    empty_database_url: str, tmp_path: Path
+) -> None:
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    (folder / "0001_broken.sql").write_text(
+        "CREATE TABLE jobforge_half (id int);\nSELECT no_such_function();\n", encoding="utf-8"
+    )
+    with pytest.raises(MigrationError, match=r"0001_broken\.sql failed to apply"):
+        migrate(empty_database_url, load_migrations(folder))
+    assert nothing_of_jobforge_but(empty_database_url)
+
+
+def nothing_of_jobforge_but(url: str, *expected: str) -> bool:
+    with connect(url) as conn:
+        schema = conn.execute("SELECT to_regnamespace('jobforge') IS NULL AS gone").fetchone()
+        names = conn.execute(
+            "SELECT relname AS name FROM pg_class WHERE relname LIKE 'jobforge%%' "
+            "UNION ALL SELECT proname FROM pg_proc WHERE proname LIKE 'jobforge%%'"
+        ).fetchall()
+    return schema == {"gone": True} and sorted(r["name"] for r in names) == sorted(expected)

@@ -56,7 +56,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )  # fmt: skip
     parser.add_argument(
         "--job-type", dest="job_types", action="append", default=None, metavar="TYPE",
-        help="claim only jobs of this type (repeatable; default: every type)",
+        help="claim only jobs of this type (repeatable; default: every type this worker "
+        "has a handler for)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--claim-all-types", action="store_true",
+        help="claim jobs of every type, and dead-letter (no_handler) those this worker has "
+        "no handler for; by default they wait for a worker that has one",
     )  # fmt: skip
     parser.add_argument(
         "--burst", action="store_true", help="drain what is runnable now, then exit"
@@ -90,6 +96,7 @@ def run(args: argparse.Namespace) -> int:
         "shutdown_grace_seconds": args.grace_seconds,
         "default_timeout_seconds": args.timeout,
         "job_types": tuple(args.job_types) if args.job_types else None,
+        "claim_all_types": args.claim_all_types,
         "burst": args.burst,
     }
     if args.worker_id:

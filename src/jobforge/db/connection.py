@@ -8,7 +8,7 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.rows import dict_row
 
-from jobforge.db.json_loading import use_fast_json_loading
+from jobforge.db.json_loading import use_tolerant_json_loading
 from jobforge.errors import ConfigurationError, DatabaseUnavailable
 
 DATABASE_URL_VARIABLES = ("JOBFORGE_DATABASE_URL", "DATABASE_URL")
@@ -61,7 +61,7 @@ def connect(url: str, *, autocommit: bool = True) -> psycopg.Connection[dict[str
         conn = psycopg.connect(_conninfo(url), autocommit=autocommit, row_factory=dict_row)
     except psycopg.OperationalError as exc:
         raise DatabaseUnavailable(f"cannot connect to {redact(url)}: {_first_line(exc)}") from exc
-    use_fast_json_loading(conn)
+    use_tolerant_json_loading(conn)
     return conn
 
 
@@ -75,7 +75,7 @@ async def connect_async(
         )
     except psycopg.OperationalError as exc:
         raise DatabaseUnavailable(f"cannot connect to {redact(url)}: {_first_line(exc)}") from exc
-    use_fast_json_loading(conn)
+    use_tolerant_json_loading(conn)
     return conn
 
 

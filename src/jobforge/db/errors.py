@@ -16,6 +16,7 @@ from jobforge.errors import (
     JobForgeError,
     JobNotFound,
     LeaseLost,
+    SchemaNotMigrated,
     TenantAccessDenied,
 )
 
@@ -57,7 +58,14 @@ _MISSING_GRANT = (
     "grant, revoke or prune"
 )
 
+# A function, table, schema or type that is not there: JobForge's, when the message names it.
+_MISSING_OBJECT_SQLSTATES = ("42883", "42P01", "3F000", "42704")
+
 _INVALID_INPUT_CLASSES = ("22",)  # data exceptions: bad uuid, bad timestamp, bad JSON, ...
+# The server went away or would not take the session: a failover, a restart, an admin's
+# pg_terminate_backend, an idle-session timeout, or no connection slot left. Workers
+# reconnect and try again.
+_CONNECTION_LOST_SQLSTATES = ("08", "57P01", "57P02", "57P03", "57P05", "25P03", "53300")
 
 
 def translate(exc: psycopg.Error) -> JobForgeError:  # noqa: PLR0911 - one return per class
@@ -65,6 +73,13 @@ def translate(exc: psycopg.Error) -> JobForgeError:  # noqa: PLR0911 - one retur
     diag = exc.diag
     sqlstate = exc.sqlstate or ""
     message = diag.message_primary or str(exc).strip()
+    if sqlstate.startswith(_CONNECTION_LOST_SQLSTATES):
+        return DatabaseUnavailable(f"{message} (SQLSTATE {sqlstate})")
+    if sqlstate in _MISSING_OBJECT_SQLSTATES and "jobforge" in message:
+        return SchemaNotMigrated(
+            f"the JobForge schema is missing or older than this JobForge ({message}): "
+            f"run `jobforge migrate` to bring the database to schema version {_shipped_version()}"
+        )
     if sqlstate in _JOBFORGE_SQLSTATES:
         # The RPCs put what to do about it in the hint.
         hint = diag.message_hint
@@ -81,6 +96,14 @@ def translate(exc: psycopg.Error) -> JobForgeError:  # noqa: PLR0911 - one retur
     if isinstance(exc, psycopg.OperationalError) and not sqlstate:
         return DatabaseUnavailable(message)
     return DatabaseError(f"{message} (SQLSTATE {sqlstate})" if sqlstate else message)
+
+
+def _shipped_version() -> int:
+    """The schema version this installation's migrations build."""
+    # Imported here: migrations translate their own errors with this module.
+    from jobforge.db.migrations import load_migrations  # noqa: PLC0415
+
+    return len(load_migrations())
 
 
 @contextmanager

@@ -1,4 +1,4 @@
-"""Decoding json and jsonb columns with the C scanner directly.
+"""Decoding json and jsonb columns with the C scanner directly, one value at a time.
 
 psycopg decodes them with ``json.loads``, whose Python-level set-up (encoding detection,
 decoder dispatch) costs several times the parse of a small payload; a worker decodes one
@@ -34,6 +34,33 @@ def loads(data: bytes | bytearray | memoryview | str) -> Any:
     return value
 
 
-def use_fast_json_loading(context: AdaptContext) -> None:
-    """Decode json and jsonb columns read through ``context`` (a connection) with :func:`loads`."""
-    set_json_loads(loads, context)
+class UndecodableJson:
+    """What a tolerant connection reads in place of a json or jsonb value that Python
+    cannot decode (nested deeper than its recursion limit, an integer of more than 4,300
+    digits): one bad row must not fail the rows read with it."""
+
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    def __repr__(self) -> str:
+        return f"UndecodableJson({self.reason!r})"
+
+
+def tolerant_loads(data: bytes | bytearray | memoryview | str) -> Any:
+    """:func:`loads`, or an :class:`UndecodableJson` saying why the value cannot be read."""
+    try:
+        return loads(data)
+    except RecursionError:
+        return UndecodableJson("nested too deeply for the JSON decoder")
+    except Exception as exc:  # noqa: BLE001 - any decoding failure is reported, not raised
+        return UndecodableJson(f"{type(exc).__name__}: {str(exc)[:200]}")
+
+
+def use_tolerant_json_loading(context: AdaptContext) -> None:
+    """Read json and jsonb columns through ``context`` (a connection) with
+    :func:`tolerant_loads`: a value Python cannot decode becomes an UndecodableJson in its
+    row instead of failing every row read with it (a worker fails that job alone; a client
+    shows the job with the reason)."""
+    set_json_loads(tolerant_loads, context)

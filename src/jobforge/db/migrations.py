@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
+from typing import Any
 
 import psycopg
-from psycopg import sql
 
+from jobforge.db import migration_history
 from jobforge.db.connection import connect
 from jobforge.db.errors import translate
 from jobforge.errors import MigrationError
@@ -19,23 +20,6 @@ from jobforge.errors import MigrationError
 MIGRATION_FILE_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 # pg_advisory_lock key held while migrating, so concurrent runs apply each file once.
 MIGRATION_LOCK_KEY = 0x6A6F62666F7267  # "jobforg"
-
-SCHEMA = "jobforge"
-# The applied migrations, one row each. Version 3 moved every JobForge object into the
-# jobforge schema; a database migrated before it keeps the table on its search path until
-# version 3 moves it.
-HISTORY_TABLE = sql.Identifier(SCHEMA, "jobforge_schema_migrations")
-_LEGACY_HISTORY_TABLE = sql.Identifier("jobforge_schema_migrations")
-_CREATE_HISTORY_TABLE = sql.SQL("""
-CREATE TABLE {table} (
-    version    integer     PRIMARY KEY,
-    name       text        NOT NULL,
-    checksum   text        NOT NULL,
-    applied_at timestamptz NOT NULL DEFAULT now()
-);
--- Owner only, like every JobForge table: no policy, so no other role reads a row.
-ALTER TABLE {table} ENABLE ROW LEVEL SECURITY
-""").format(table=HISTORY_TABLE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +37,8 @@ class Migration:
 class MigrationReport:
     applied: tuple[Migration, ...]
     already_applied: tuple[Migration, ...]
+    # Found applied by hand (psql -f of the shipped files) and recorded, not run again.
+    recorded_as_applied: tuple[Migration, ...] = ()
 
 
 def migrations_directory() -> Traversable:
@@ -111,39 +97,57 @@ def migrate(database_url: str, migrations: list[Migration] | None = None) -> Mig
     """Apply pending migrations, each in its own transaction, under an advisory lock.
 
     A second run is a no-op. A recorded migration whose file changed since it was applied,
-    or a recorded version this installation does not know, raises MigrationError.
+    or a recorded version this installation does not know, raises MigrationError. A
+    database whose schema was applied by hand (no history) has the versions it already
+    holds recorded, not run again. A failure leaves the database as it was before the
+    failing migration: its transaction (with the history table, when it creates it) is
+    rolled back.
     """
     wanted = migrations if migrations is not None else load_migrations()
     with connect(database_url) as conn:
         try:
             conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK_KEY,))
             try:
-                history = _history_table(conn, create=True)
-                recorded = {
-                    row["version"]: row
-                    for row in conn.execute(
-                        sql.SQL("SELECT version, name, checksum FROM {}").format(history)
-                    )
-                }
-                already = _check_recorded(recorded, wanted)
-                applied: list[Migration] = []
-                for migration in wanted:
-                    if migration.version in recorded:
-                        continue
-                    _apply(conn, migration)
-                    applied.append(migration)
+                return _migrate_locked(conn, wanted)
             finally:
                 conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK_KEY,))
         except psycopg.Error as exc:
             raise translate(exc) from exc
-    return MigrationReport(applied=tuple(applied), already_applied=tuple(already))
+
+
+def _migrate_locked(
+    conn: psycopg.Connection[dict[str, Any]], wanted: list[Migration]
+) -> MigrationReport:
+    history = migration_history.find_history(conn)
+    adopted: list[Migration] = []
+    if history is None:
+        adopted = wanted[: migration_history.versions_applied_by_hand(conn, len(wanted))]
+        if adopted:
+            with conn.transaction():
+                history = migration_history.create_history(conn)
+                for migration in adopted:
+                    migration_history.record(
+                        conn, history, migration.version, migration.name, migration.checksum
+                    )
+    recorded = migration_history.read_history(conn, history) if history is not None else {}
+    already = _check_recorded(recorded, wanted)
+    applied: list[Migration] = []
+    for migration in wanted:
+        if migration.version in recorded:
+            continue
+        _apply(conn, migration)
+        applied.append(migration)
+    already = [m for m in already if m not in adopted]
+    return MigrationReport(
+        applied=tuple(applied), already_applied=tuple(already), recorded_as_applied=tuple(adopted)
+    )
 
 
 def _check_recorded(
-    recorded: dict[object, dict[str, object]], wanted: list[Migration]
+    recorded: dict[int, dict[str, Any]], wanted: list[Migration]
 ) -> list[Migration]:
     known = {migration.version: migration for migration in wanted}
-    for version in sorted(v for v in recorded if isinstance(v, int)):
+    for version in sorted(recorded):
         if version not in known:
             raise MigrationError(
                 f"the database has migration {version:04d} ({recorded[version]['name']}), "
@@ -164,36 +168,16 @@ def _check_recorded(
     return already
 
 
-def _history_table(conn: psycopg.Connection[dict[str, object]], *, create: bool) -> sql.Identifier:
-    """The history table: in the jobforge schema, or where a database migrated before
-    version 3 keeps it; created (with the schema) in a database that has neither."""
-    found = conn.execute(
-        "SELECT to_regclass(%s) IS NOT NULL AS current, to_regclass(%s) IS NOT NULL AS legacy",
-        (HISTORY_TABLE.as_string(conn), _LEGACY_HISTORY_TABLE.as_string(conn)),
-    ).fetchone()
-    assert found is not None
-    if found["current"]:
-        return HISTORY_TABLE
-    if found["legacy"]:
-        return _LEGACY_HISTORY_TABLE
-    if create:
-        with conn.transaction():
-            conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(SCHEMA)))
-            conn.execute(_CREATE_HISTORY_TABLE)
-    return HISTORY_TABLE
-
-
-def _apply(conn: psycopg.Connection[dict[str, object]], migration: Migration) -> None:
+def _apply(conn: psycopg.Connection[dict[str, Any]], migration: Migration) -> None:
     try:
         with conn.transaction():
+            # Created with the first version it records, so a failure leaves no empty table.
+            history = migration_history.find_history(conn) or migration_history.create_history(conn)
             conn.execute(migration.sql.encode("utf-8"))
-            # Version 3 moves the table, so it is looked up after the migration ran.
-            history = _history_table(conn, create=False)
-            conn.execute(
-                sql.SQL("INSERT INTO {} (version, name, checksum) VALUES (%s, %s, %s)").format(
-                    history
-                ),
-                (migration.version, migration.name, migration.checksum),
+            # Version 3 moves the table, so it is looked up again after the migration ran.
+            history = migration_history.find_history(conn) or history
+            migration_history.record(
+                conn, history, migration.version, migration.name, migration.checksum
             )
     except psycopg.Error as exc:
         raise MigrationError(

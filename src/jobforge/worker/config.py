@@ -37,6 +37,9 @@ class WorkerConfig:
     shutdown_grace_seconds: float = 30.0
     default_timeout_seconds: float | None = None
     job_types: tuple[str, ...] | None = None
+    # Claim every job type, dead-lettering those without a handler ("no_handler"). By
+    # default a worker claims only the types it has handlers for (or ``job_types``).
+    claim_all_types: bool = False
     burst: bool = False
     listen: bool = True
     worker_id: str = field(default_factory=default_worker_id)
@@ -52,6 +55,10 @@ class WorkerConfig:
             raise ConfigurationError(
                 f"lease_seconds: expected 1 to {MAX_LEASE_SECONDS} seconds, "
                 f"got {self.lease_seconds}"
+            )
+        if self.claim_all_types and self.job_types:
+            raise ConfigurationError(
+                "job_types and claim_all_types: name the types to claim, or claim them all"
             )
         if not 1 <= len(self.worker_id) <= MAX_WORKER_ID_LENGTH:
             raise ConfigurationError(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import traceback
 from collections.abc import Mapping, Sequence
@@ -15,6 +16,7 @@ from jobforge.connectors.calls import RecordedResponse
 from jobforge.connectors.registry import ConnectorRegistry, default_connectors
 from jobforge.connectors.session import ConnectorSession
 from jobforge.context import JobContext
+from jobforge.db.json_loading import UndecodableJson
 from jobforge.determinism.canonical import canonical_text_of_json
 from jobforge.determinism.network_guard import network_blocked
 from jobforge.determinism.records import InputSnapshot, output_artifact, seed_for, snapshot_input
@@ -188,6 +190,17 @@ class JobRunner:
             self._loop.close()
             self._loop = None
 
+    def discard_loop(self) -> None:
+        """Drop the event loop after an exception escaped it with a task still pending."""
+        loop, self._loop = self._loop, None
+        if loop is None:
+            return
+        for task in asyncio.all_tasks(loop):
+            task.cancel()
+        with contextlib.suppress(Exception):
+            loop.run_until_complete(asyncio.sleep(0))  # let the cancellations land
+            loop.close()
+
     def timeout_for(self, job_type: str) -> float | None:
         """The handler's own timeout, else the contract's, else the worker default."""
         if job_type not in self._registry:
@@ -202,6 +215,10 @@ class JobRunner:
     def run(self, job: ClaimedJob) -> Outcome:
         token = bind_job_log_fields(_JobLogFields(job, self._worker_id))
         try:
+            undecodable = _undecodable_part(job)
+            if undecodable is not None:
+                # Another attempt would read the same bytes: dead at once, the worker goes on.
+                return failure(job, "undecodable_payload", undecodable, retryable=False)
             try:
                 spec = self._registry.get(job.type)
             except HandlerNotFound as exc:
@@ -214,7 +231,7 @@ class JobRunner:
                 )
             try:
                 return _Attempt(self, spec, job).run()
-            except Exception as exc:  # an outcome for every claimed job
+            except BaseException as exc:
                 # Handler errors are caught inside the attempt; this is anything else going
                 # wrong around the handler. Without an outcome the job would stay leased.
                 _logger.exception("the worker could not complete this attempt")
@@ -297,7 +314,9 @@ class _Attempt:
             output = self._call(context)
         except HandlerTimeout as exc:
             return self._failed(snapshot, "timeout", str(exc), True)
-        except Exception as exc:  # noqa: BLE001 - every handler error becomes a recorded failure
+        # Every handler error becomes a recorded failure, BaseException included: a handler
+        # calling sys.exit() or raising KeyboardInterrupt ends its attempt, not its thread.
+        except BaseException as exc:  # noqa: BLE001
             return self._exception(snapshot, exc)
         try:
             artifact = output_artifact(output)
@@ -337,6 +356,10 @@ class _Attempt:
             return runner._loop.run_until_complete(asyncio.wait_for(coroutine, timeout))
         except TimeoutError:
             raise HandlerTimeout(timeout) from None
+        except (KeyboardInterrupt, SystemExit):
+            # asyncio lets these out of the loop mid-task: the next job gets a fresh loop.
+            runner.discard_loop()
+            raise
 
     def _records(self, snapshot: InputSnapshot) -> Records:
         exchanges = [exchange.to_json() for exchange in self._session.exchanges()]
@@ -370,6 +393,14 @@ class _Attempt:
             retryable=retryable,
             records=self._records(snapshot),
         )
+
+
+def _undecodable_part(job: ClaimedJob) -> str | None:
+    """Why the job's payload (or replay context) could not be decoded, if it could not."""
+    for name, value in (("payload", job.payload), ("replay_context", job.replay_context)):
+        if isinstance(value, UndecodableJson):
+            return f"the {name} cannot be decoded: {value.reason}"
+    return None
 
 
 def exception_text(exc: BaseException) -> str:

@@ -11,11 +11,11 @@ import psycopg
 from jobforge.db.connection import connect
 from jobforge.db.queries import query
 from jobforge.errors import DatabaseUnavailable
+from jobforge.worker.reconnect import ReconnectDelay
 
 _logger = logging.getLogger("jobforge.worker")
 # How often the listener looks up from its connection to see whether the worker stops.
 STOP_CHECK_SECONDS = 0.25
-RECONNECT_DELAY_SECONDS = 1.0
 
 
 class Listener:
@@ -33,10 +33,12 @@ class Listener:
         self._stopping = stopping
 
     def run(self) -> None:
+        reconnect = ReconnectDelay()
         while not self._stopping.is_set():
             try:
                 with connect(self._database_url) as conn:
                     conn.execute(query("listen_jobs"))
+                    reconnect.succeeded()
                     self._on_notification()  # anything enqueued before LISTEN took effect
                     while not self._stopping.is_set():
                         for _ in conn.notifies(timeout=STOP_CHECK_SECONDS):
@@ -44,4 +46,4 @@ class Listener:
             except (DatabaseUnavailable, psycopg.Error) as exc:
                 _logger.warning("listener lost its connection, reconnecting: %s", exc)
                 self._on_notification()
-                self._stopping.wait(RECONNECT_DELAY_SECONDS)
+                self._stopping.wait(reconnect.next_seconds())

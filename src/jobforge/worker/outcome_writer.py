@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,9 +19,9 @@ from jobforge.determinism.canonical import json_string
 from jobforge.determinism.reusable_encoder import ReusableEncoder
 from jobforge.errors import DatabaseUnavailable, JobForgeError
 from jobforge.worker.execution import ClaimedJob, Failed, Outcome, Records, Succeeded, failure
+from jobforge.worker.reconnect import ReconnectDelay
 
 _logger = logging.getLogger("jobforge.worker")
-RECONNECT_DELAY_SECONDS = 1.0
 _ERROR_ENCODER = ReusableEncoder(
     json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str)
 )
@@ -89,6 +90,7 @@ class OutcomeWriter:
         self._report = report
         self._immediate = immediate
         self._conn: psycopg.Connection[dict[str, Any]] | None = None
+        self._reconnect = ReconnectDelay()
 
     def close(self) -> None:
         if self._conn is not None:
@@ -107,13 +109,16 @@ class OutcomeWriter:
                 _logger.error(  # noqa: TRY400 - a lost connection needs no traceback
                     "database error while reporting: %s", exc, extra={"worker_id": self.worker_id}
                 )
+                if self._conn is not None:
+                    self._conn.close()
                 self._conn = None
-                if self._immediate.wait(RECONNECT_DELAY_SECONDS):
+                if self._immediate.wait(self._reconnect.next_seconds()):
                     return
             except JobForgeError as exc:
                 self._write_refused(outcomes, exc)
                 return
             else:
+                self._reconnect.succeeded()
                 return
 
     def _write_refused(self, outcomes: list[Outcome], exc: JobForgeError) -> None:
@@ -136,28 +141,37 @@ class OutcomeWriter:
     ) -> None:
         successes = [outcome for outcome in outcomes if isinstance(outcome, Succeeded)]
         failures = [outcome for outcome in outcomes if isinstance(outcome, Failed)]
+        # Counted and logged once the database has them: a batch rolled back and written
+        # again row by row is counted once.
+        written: list[Callable[[], None]] = []
         try:
             if successes and failures:
                 with conn.transaction():  # both or neither: a retry never re-sends a success
-                    self._write_successes(conn, successes)
-                    self._write_failures(conn, failures)
+                    written += self._write_successes(conn, successes)
+                    written += self._write_failures(conn, failures)
             elif successes:  # one statement is atomic on its own: no BEGIN and COMMIT
-                self._write_successes(conn, successes)
+                written += self._write_successes(conn, successes)
             elif failures:
-                self._write_failures(conn, failures)
+                written += self._write_failures(conn, failures)
         except psycopg.OperationalError as exc:
             raise DatabaseUnavailable(str(exc)) from exc
         except psycopg.Error as exc:
             raise translate(exc) from exc
+        for report in written:
+            report()
 
     def _write_successes(
         self, conn: psycopg.Connection[dict[str, Any]], successes: list[Succeeded]
-    ) -> None:
+    ) -> list[Callable[[], None]]:
+        """Send the successes; what to count and log once they are committed."""
         # Only the canonical text of each output is sent; the database parses it once.
         documents = "[" + ",".join([_success_document(s) for s in successes]) + "]"
         params = {"worker_id": self.worker_id, "results": documents}
         cursor = conn.cursor(row_factory=tuple_row).execute(query("complete_jobs"), params)
         accepted = {row[0].int for row in cursor}  # ints: UUID hashes in Python
+        return [lambda: self._report_successes(successes, accepted)]
+
+    def _report_successes(self, successes: list[Succeeded], accepted: set[int]) -> None:
         log_each = _logger.isEnabledFor(logging.INFO)
         for success in successes:
             if success.job.id.int in accepted:
@@ -169,10 +183,14 @@ class OutcomeWriter:
 
     def _write_failures(
         self, conn: psycopg.Connection[dict[str, Any]], failures: list[Failed]
-    ) -> None:
+    ) -> list[Callable[[], None]]:
+        """Send the failures; what to count and log once they are committed."""
         documents = "[" + ",".join([_failure_document(f) for f in failures]) + "]"
         params = {"worker_id": self.worker_id, "failures": documents}
         rows = {row["job_id"]: row for row in conn.execute(query("fail_jobs"), params)}
+        return [lambda: self._report_failures(failures, rows)]
+
+    def _report_failures(self, failures: list[Failed], rows: dict[Any, dict[str, Any]]) -> None:
         for failed in failures:
             row = rows.get(failed.job.id)
             fields = failed.job.log_fields(self.worker_id)

@@ -28,7 +28,7 @@ from jobforge.connectors.registry import ConnectorRegistry
 from jobforge.db.connection import connect
 from jobforge.db.errors import translate
 from jobforge.db.queries import query
-from jobforge.errors import DatabaseUnavailable
+from jobforge.errors import ConfigurationError, DatabaseUnavailable
 from jobforge.handlers import HandlerRegistry, default_registry
 from jobforge.worker.config import WorkerConfig
 from jobforge.worker.execution import (
@@ -42,10 +42,13 @@ from jobforge.worker.execution import (
 from jobforge.worker.job_types import JobTypeContract
 from jobforge.worker.listener import Listener
 from jobforge.worker.outcome_writer import OutcomeWriter, WorkerReport
+from jobforge.worker.reconnect import ReconnectDelay
 
 _logger = logging.getLogger("jobforge.worker")
 MAX_REPORT_BATCH = 1_000
-RECONNECT_DELAY_SECONDS = 1.0
+# A burst worker gives up when the database stays away this long (a long-running worker
+# waits for it however long it takes).
+BURST_OUTAGE_SECONDS = 60.0
 # After a second signal, how long shutdown waits for the reporter to write what it holds.
 IMMEDIATE_JOIN_SECONDS = 5.0
 _STOP = object()
@@ -86,8 +89,10 @@ class Worker:
         # work may have arrived.
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
-        # Keyed by the job id as an int: UUID hashing runs Python code, int hashing does not.
-        self._claimed: dict[int, _Claimed] = {}
+        # Keyed by (job id as an int, attempt): an abandoned attempt's thread that returns
+        # late must not find the entry of the job's next attempt. (UUID hashing runs
+        # Python code; hashing a pair of ints does not.)
+        self._claimed: dict[tuple[int, int], _Claimed] = {}
         # Per job type: (timeout in seconds, whether the handler is sync), looked up once.
         self._type_plans: dict[str, tuple[float | None, bool]] = {}
         self._waiting_to_start = 0
@@ -103,6 +108,8 @@ class Worker:
         self._threads: list[threading.Thread] = []
         # Wakes the supervisor early: a new handler deadline, or shutdown.
         self._supervisor_wake = threading.Event()
+        self._connected_once = False
+        self._claim_types: list[str] | None = None
 
     @property
     def worker_id(self) -> str:
@@ -119,6 +126,7 @@ class Worker:
             self._changed.notify_all()
 
     def run(self) -> WorkerReport:
+        self._claim_types = self._claimed_types()
         _logger.info(
             "worker started",
             extra={"worker_id": self.worker_id, "concurrency": self._config.concurrency},
@@ -141,6 +149,8 @@ class Worker:
 
     def _claim_loop(self) -> None:
         conn: psycopg.Connection[dict[str, Any]] | None = None
+        reconnect = ReconnectDelay()
+        outage_since: float | None = None
         try:
             while not self._stopping.is_set():
                 with self._changed:
@@ -154,12 +164,28 @@ class Worker:
                         conn = conn if conn is not None and not conn.closed else self._connect()
                         jobs = self._claim(conn, wanted)
                     except DatabaseUnavailable as exc:
-                        if self._config.burst:
+                        # A worker that never reached the database is misconfigured: say so
+                        # and stop. One that did rides out the outage.
+                        if not self._connected_once:
+                            raise
+                        now = time.monotonic()
+                        outage_since = outage_since if outage_since is not None else now
+                        if self._config.burst and now - outage_since > BURST_OUTAGE_SECONDS:
                             raise
                         self._log_database_error("claim", exc)
+                        if conn is not None:
+                            conn.close()
                         conn = None
-                        self._stopping.wait(RECONNECT_DELAY_SECONDS)
+                        self._stopping.wait(reconnect.next_seconds())
                         continue
+                    if outage_since is not None:
+                        _logger.warning(
+                            "database reachable again after %.1f s",
+                            time.monotonic() - outage_since,
+                            extra={"worker_id": self.worker_id},
+                        )
+                    reconnect.succeeded()
+                    outage_since = None
                     self._dispatch(jobs)
                 if self._config.burst and idle and wanted > 0 and not jobs:
                     return
@@ -168,12 +194,36 @@ class Worker:
             if conn is not None:
                 conn.close()
 
+    def _claimed_types(self) -> list[str] | None:
+        """The job types this worker claims (None: every type). By default only those it
+        has handlers for: a job of another type waits for a worker that can run it rather
+        than being dead-lettered by one started with the wrong modules."""
+        config = self._config
+        if config.claim_all_types:
+            return None
+        handled = set(self._registry.job_types())
+        if config.job_types:
+            unhandled = sorted(set(config.job_types) - handled)
+            if unhandled:
+                raise ConfigurationError(
+                    f"job type(s) {', '.join(unhandled)}: no handler registered on this "
+                    "worker; import the module that registers them (-m MODULE)"
+                )
+            return sorted(config.job_types)
+        if not handled:
+            _logger.warning(
+                "no handlers registered: this worker claims nothing (-m MODULE imports a "
+                "module that registers handlers)",
+                extra={"worker_id": self.worker_id},
+            )
+        return sorted(handled)
+
     def _claim(self, conn: psycopg.Connection[dict[str, Any]], limit: int) -> list[ClaimedJob]:
         params = {
             "worker_id": self.worker_id,
             "limit": limit,
             "lease_seconds": self._config.lease_seconds,
-            "job_types": list(self._config.job_types) if self._config.job_types else None,
+            "job_types": self._claim_types,
         }
         try:
             rows = (
@@ -188,7 +238,7 @@ class Worker:
             return
         with self._lock:
             for job in jobs:
-                self._claimed[job.id.int] = _Claimed(job=job)
+                self._claimed[job.id.int, job.attempt] = _Claimed(job=job)
             self._waiting_to_start += len(jobs)
         for job in jobs:
             self._work.put(job)
@@ -274,7 +324,7 @@ class Worker:
             plan = self._type_plans[job.type] = (runner.timeout_for(job.type), is_sync)
         timeout, is_sync = plan
         with self._lock:
-            entry = self._claimed.get(job.id.int)
+            entry = self._claimed.get((job.id.int, job.attempt))
             if entry is None:
                 return True
             self._waiting_to_start -= 1
@@ -286,7 +336,7 @@ class Worker:
                 self._nudge_claimer()  # the claim loop refills before handlers idle
         outcome = runner.run(job)
         with self._lock:
-            if self._claimed.pop(job.id.int, None) is None:
+            if self._claimed.pop((job.id.int, job.attempt), None) is None:
                 return False
             self._unreported += 1
             self._outcomes.put(outcome)
@@ -350,7 +400,7 @@ class Worker:
         with self._changed:
             for entry in list(self._claimed.values()):
                 if entry.deadline is not None and entry.deadline <= now:
-                    del self._claimed[entry.job.id.int]
+                    del self._claimed[entry.job.id.int, entry.job.attempt]
                     expired.append(entry)
                     self._unreported += 1
             for entry in expired:
@@ -396,10 +446,10 @@ class Worker:
             self._log_database_error("heartbeat", exc)
             return None
         held = {row["job_id"] for row in rows}
-        for job_id in job_ids:
-            if job_id not in held:
+        for job in held_jobs:
+            if job.id not in held:
                 with self._changed:
-                    entry = self._claimed.get(job_id.int)
+                    entry = self._claimed.get((job.id.int, job.attempt))
                 if entry is not None:
                     _logger.warning(
                         "lease lost while the job runs; its result will be refused",
@@ -434,7 +484,7 @@ class Worker:
         with self._changed:
             entries = [e for e in self._claimed.values() if started or e.started_at is None]
             for entry in entries:
-                del self._claimed[entry.job.id.int]
+                del self._claimed[entry.job.id.int, entry.job.attempt]
                 if entry.started_at is None:
                     self._waiting_to_start -= 1
             self._changed.notify_all()
@@ -461,7 +511,9 @@ class Worker:
     # -- helpers --------------------------------------------------------------------------
 
     def _connect(self) -> psycopg.Connection[dict[str, Any]]:
-        return connect(self._database_url)
+        conn = connect(self._database_url)  # decodes each row on its own (json_loading)
+        self._connected_once = True
+        return conn
 
     def _log_database_error(self, operation: str, exc: BaseException) -> None:
         _logger.error(

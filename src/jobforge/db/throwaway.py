@@ -9,6 +9,7 @@ server and its folder on exit. Cleanup runs after errors and Ctrl-C alike.
 from __future__ import annotations
 
 import contextlib
+import logging
 import shutil
 import tempfile
 import uuid
@@ -22,13 +23,14 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from jobforge.db.connection import connect, redact
 from jobforge.db.migrations import load_migrations, migrate, schema_fingerprint
-from jobforge.errors import ConfigurationError, DatabaseError
+from jobforge.errors import ConfigurationError, DatabaseError, DatabaseUnavailable
 
 THROWAWAY_PREFIX = "jobforge_tmp_"
 TEMPLATE_PREFIX = "jobforge_template_"
 # Serialises template creation between processes sharing a server.
 TEMPLATE_LOCK_KEY = 0x6A66746D706C  # "jftmpl"
 CLONE_RETRIES = 20
+_logger = logging.getLogger("jobforge.throwaway")
 
 
 def database_url_for(server_url: str, database: str) -> str:
@@ -86,12 +88,24 @@ class DatabaseFactory:
     ``prepare`` statements run in the template database before it is migrated (for
     example default privileges, to see what migrating under them leaves); a factory with
     them names its template after ``flavour`` too, so both kinds live side by side.
+
+    Without ``use_template`` each database is migrated on its own and nothing outlives it:
+    what commands do on a user's server, where a template database (which a plain
+    ``DROP DATABASE`` cannot remove) would be left behind.
     """
 
-    def __init__(self, server_url: str, *, flavour: str = "", prepare: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        server_url: str,
+        *,
+        flavour: str = "",
+        prepare: Sequence[str] = (),
+        use_template: bool = True,
+    ) -> None:
         if bool(flavour) != bool(prepare):
             raise ValueError("a flavour names its prepare statements: give both or neither")
         self._server_url = server_url
+        self._use_template = use_template
         self._migrations = load_migrations()
         self._schema = TEMPLATE_PREFIX + schema_fingerprint(self._migrations)
         self._template = self._schema + (f"_{flavour}" if flavour else "")
@@ -104,8 +118,10 @@ class DatabaseFactory:
 
     def create(self) -> str:
         """Create a fresh migrated database and return its URL."""
-        self._ensure_template()
         name = THROWAWAY_PREFIX + uuid.uuid4().hex[:16]
+        if not self._use_template:
+            return self._create_and_migrate(name)
+        self._ensure_template()
         statement = sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
             sql.Identifier(name), sql.Identifier(self._template)
         )
@@ -127,18 +143,54 @@ class DatabaseFactory:
         name = str(conninfo_to_dict(database_url).get("dbname", ""))
         if not name.startswith(THROWAWAY_PREFIX):
             raise DatabaseError(f"refusing to drop {name!r}: not a JobForge throwaway database")
-        with connect(self._server_url) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
+        self._drop_database(name)
 
     @contextlib.contextmanager
     def database(self) -> Iterator[str]:
+        """A fresh migrated database, dropped on exit (after errors and Ctrl-C too). One
+        that cannot be dropped is named with the statement that drops it: as the error,
+        or, when another error is already on its way, in a warning beside it."""
         url = self.create()
+        failed = False
         try:
             yield url
+        except BaseException:
+            failed = True
+            raise
         finally:
-            self.drop(url)
+            try:
+                self.drop(url)
+            except (DatabaseError, DatabaseUnavailable) as exc:
+                name = conninfo_to_dict(url).get("dbname")
+                message = (
+                    f"could not drop the throwaway database {name} on "
+                    f"{redact(self._server_url)} ({exc}): drop it with "
+                    f"DROP DATABASE {name} WITH (FORCE)"
+                )
+                if not failed:
+                    raise DatabaseError(message) from exc
+                _logger.warning("%s", message)
+
+    def _create_and_migrate(self, name: str) -> str:
+        with connect(self._server_url) as conn:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        url = database_url_for(self._server_url, name)
+        try:
+            migrate(url, self._migrations)
+        except BaseException:
+            with contextlib.suppress(DatabaseError, DatabaseUnavailable, psycopg.Error):
+                self._drop_database(name)
+            raise
+        return url
+
+    def _drop_database(self, name: str) -> None:
+        try:
+            with connect(self._server_url) as conn:
+                conn.execute(
+                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+                )
+        except psycopg.Error as exc:
+            raise DatabaseError(str(exc).strip()) from exc
 
     def _ensure_template(self) -> None:
         if self._template_ready:
@@ -211,6 +263,7 @@ class DatabaseFactory:
 def throwaway_database(database_url: str | None = None) -> Iterator[str]:
     """Yield the URL of a fresh, migrated database; remove it (and any embedded server) on exit."""
     with throwaway_server(database_url) as server_url:
-        factory = DatabaseFactory(server_url)
+        # A template pays off only for many databases; on a user's server it would stay.
+        factory = DatabaseFactory(server_url, use_template=database_url is None)
         with factory.database() as url:
             yield url

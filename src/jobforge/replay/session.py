@@ -41,7 +41,8 @@ def replay_goldens(
     groups = [list(goldens[index::parallel]) for index in range(max(1, parallel))]
     groups = [group for group in groups if group]
     with throwaway_server(database_url) as server_url:
-        factory = DatabaseFactory(server_url)
+        # On a user's server no template is made: nothing but the dropped databases.
+        factory = DatabaseFactory(server_url, use_template=database_url is None)
 
         def run_group(group: list[GoldenSpec]) -> list[GoldenOutcome]:
             with factory.database() as url:

@@ -8,6 +8,7 @@ when it is set (CI sets it to the machine's PostgreSQL).
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Callable, Iterator
 
@@ -23,6 +24,8 @@ from jobforge.db.throwaway import (
 )
 
 EXTERNAL_SERVER_VARIABLE = "JOBFORGE_TEST_DATABASE_URL"
+# Imported first by the controlling process: figures written after this are this session's.
+SESSION_STARTED = time.time()
 SERVERS = ["embedded"] + (["external"] if os.environ.get(EXTERNAL_SERVER_VARIABLE) else [])
 
 
@@ -104,6 +107,22 @@ def make_role(database_url: str) -> Iterator[Callable[[], TenantRole]]:
             )
             conn.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(name)))
             conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(name)))
+
+
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
+    """Print the figures the chaos suite measured (tests/chaos/figures.py), once: in the
+    process that reports to the terminal, not in pytest-xdist's workers."""
+    if hasattr(config, "workerinput"):
+        return
+    from tests.chaos.figures import print_figures  # noqa: PLC0415
+
+    print_figures(
+        terminalreporter.write_line,
+        lambda title: terminalreporter.write_sep("-", title),
+        SESSION_STARTED,
+    )
 
 
 __all__ = ["TenantRole", "database_url_for"]

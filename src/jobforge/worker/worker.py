@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import queue
 import threading
 import time
@@ -46,8 +47,9 @@ from jobforge.worker.reconnect import ReconnectDelay
 
 _logger = logging.getLogger("jobforge.worker")
 MAX_REPORT_BATCH = 1_000
-# A burst worker gives up when the database stays away this long (a long-running worker
-# waits for it however long it takes).
+# A worker gives up when the database stays away this long at start, or (a burst worker)
+# later; a long-running worker that has reached it once waits however long it takes.
+STARTUP_OUTAGE_SECONDS = 30.0
 BURST_OUTAGE_SECONDS = 60.0
 # After a second signal, how long shutdown waits for the reporter to write what it holds.
 IMMEDIATE_JOIN_SECONDS = 5.0
@@ -164,13 +166,9 @@ class Worker:
                         conn = conn if conn is not None and not conn.closed else self._connect()
                         jobs = self._claim(conn, wanted)
                     except DatabaseUnavailable as exc:
-                        # A worker that never reached the database is misconfigured: say so
-                        # and stop. One that did rides out the outage.
-                        if not self._connected_once:
-                            raise
                         now = time.monotonic()
                         outage_since = outage_since if outage_since is not None else now
-                        if self._config.burst and now - outage_since > BURST_OUTAGE_SECONDS:
+                        if now - outage_since > self._outage_limit_seconds():
                             raise
                         self._log_database_error("claim", exc)
                         if conn is not None:
@@ -193,6 +191,16 @@ class Worker:
         finally:
             if conn is not None:
                 conn.close()
+
+    def _outage_limit_seconds(self) -> float:
+        """How long the claim loop waits for the database before it gives up: a worker
+        that never reached it (a server still starting, or a wrong URL, whose error each
+        retry logs) or a burst worker, not for ever; a running worker rides out any outage."""
+        if not self._connected_once:
+            return STARTUP_OUTAGE_SECONDS
+        if self._config.burst:
+            return BURST_OUTAGE_SECONDS
+        return math.inf
 
     def _claimed_types(self) -> list[str] | None:
         """The job types this worker claims (None: every type). By default only those it

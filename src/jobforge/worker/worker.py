@@ -100,7 +100,10 @@ class Worker:
         self._waiting_to_start = 0
         # While the claim loop waits: whether it waits for room (True) or for work (False).
         self._claimer_waits_for_more: bool | None = None
-        self._unreported = 0
+        # Jobs whose outcome waits for the reporter: their leases are still theirs to keep
+        # (heartbeats cover them), so outcomes reached while the reporter cannot reach the
+        # database are written when it can, not refused after the lease lapsed.
+        self._reporting: dict[tuple[int, int], ClaimedJob] = {}
         self._notified = False
         self._stopping = threading.Event()
         self._immediate = threading.Event()
@@ -156,8 +159,8 @@ class Worker:
         try:
             while not self._stopping.is_set():
                 with self._changed:
-                    capacity = self._config.held_jobs_limit - len(self._claimed)
-                    idle = not self._claimed and self._unreported == 0
+                    capacity = self._room()
+                    idle = not self._claimed and not self._reporting
                     self._notified = False
                 wanted = min(capacity, self._config.batch_size)
                 jobs: list[ClaimedJob] = []
@@ -263,18 +266,27 @@ class Worker:
             finally:
                 self._claimer_waits_for_more = None
 
+    def _room(self) -> int:
+        """How many more jobs to claim (call with ``_changed`` held): up to the held-jobs
+        limit, and none while more outcomes than that wait for the reporter (it cannot
+        reach the database: claiming more would only pile up outcomes)."""
+        limit = self._config.held_jobs_limit
+        if len(self._reporting) > limit:
+            return 0
+        return limit - len(self._claimed)
+
     def _claim_ready(self, *, maybe_more: bool) -> bool:
         """Whether the claim loop should claim now (call with ``_changed`` held)."""
         if self._stopping.is_set():
             return True
         limit = self._config.held_jobs_limit
-        room = limit - len(self._claimed)
+        room = self._room()
         if maybe_more:
             # Claim again once half a batch fits, or sooner if handlers would go idle.
             refill_at = max(1, min(self._config.batch_size, limit) // 2)
             return room >= refill_at or (room > 0 and self._waiting_to_start == 0)
         if self._config.burst:
-            return self._notified or (not self._claimed and self._unreported == 0)
+            return self._notified or (not self._claimed and not self._reporting)
         return self._notified and room > 0
 
     def _nudge_claimer(self) -> None:
@@ -344,9 +356,10 @@ class Worker:
                 self._nudge_claimer()  # the claim loop refills before handlers idle
         outcome = runner.run(job)
         with self._lock:
-            if self._claimed.pop((job.id.int, job.attempt), None) is None:
+            key = (job.id.int, job.attempt)
+            if self._claimed.pop(key, None) is None:
                 return False
-            self._unreported += 1
+            self._reporting[key] = job
             self._outcomes.put(outcome)
             self._nudge_claimer()
         return True
@@ -373,7 +386,8 @@ class Worker:
                 outcomes = [item for item in batch if isinstance(item, Succeeded | Failed)]
                 writer.write(outcomes)
                 with self._lock:
-                    self._unreported -= len(outcomes)
+                    for outcome in outcomes:
+                        self._reporting.pop((outcome.job.id.int, outcome.job.attempt), None)
                     if any(outcome.job.ordering_key for outcome in outcomes):
                         self._notified = True  # the next job of that key may be runnable now
                     self._nudge_claimer()
@@ -394,7 +408,7 @@ class Worker:
                     next_heartbeat = now + self._config.heartbeat_interval_seconds
                 with self._changed:
                     deadlines = [e.deadline for e in self._claimed.values() if e.deadline]
-                    if self._stopping.is_set() and not self._claimed:
+                    if self._stopping.is_set() and not self._claimed and not self._reporting:
                         return
                 wake_at = min([next_heartbeat, *deadlines])
                 self._supervisor_wake.wait(timeout=max(0.0, wake_at - time.monotonic()))
@@ -408,9 +422,10 @@ class Worker:
         with self._changed:
             for entry in list(self._claimed.values()):
                 if entry.deadline is not None and entry.deadline <= now:
-                    del self._claimed[entry.job.id.int, entry.job.attempt]
+                    key = (entry.job.id.int, entry.job.attempt)
+                    del self._claimed[key]
                     expired.append(entry)
-                    self._unreported += 1
+                    self._reporting[key] = entry.job
             for entry in expired:
                 started = entry.started_at or now
                 self._outcomes.put(
@@ -434,6 +449,7 @@ class Worker:
     ) -> psycopg.Connection[dict[str, Any]] | None:
         with self._changed:
             held_jobs = [entry.job for entry in self._claimed.values()]
+            held_jobs += self._reporting.values()
         if not held_jobs:
             return conn
         job_ids = [job.id for job in held_jobs]

@@ -50,6 +50,11 @@ class ClaimedJob:
     replay_context: Mapping[str, Any] | None = None
     # True when the payload was read from jsonb (so it is JSON, with string keys).
     payload_is_decoded: bool = False
+    # (id as an int, attempt): what the worker files this attempt under, computed once.
+    key: tuple[int, int] = (0, 0)
+
+    def __post_init__(self) -> None:
+        self.key = (self.id.int, self.attempt)
 
     @classmethod
     def from_claim_row(cls, row: Sequence[Any]) -> ClaimedJob:

@@ -84,8 +84,12 @@ class OutcomeWriter:
         worker_id: str,
         report: WorkerReport,
         immediate: threading.Event,
+        *,
+        blocked: threading.Event | None = None,
     ) -> None:
         self._database_url = database_url
+        # Set while writing waits for the database to come back.
+        self._blocked = blocked if blocked is not None else threading.Event()
         self.worker_id = worker_id
         self._report = report
         self._immediate = immediate
@@ -112,6 +116,7 @@ class OutcomeWriter:
                 if self._conn is not None:
                     self._conn.close()
                 self._conn = None
+                self._blocked.set()
                 if self._immediate.wait(self._reconnect.next_seconds()):
                     return
             except JobForgeError as exc:
@@ -119,6 +124,7 @@ class OutcomeWriter:
                 return
             else:
                 self._reconnect.succeeded()
+                self._blocked.clear()
                 return
 
     def _write_refused(self, outcomes: list[Outcome], exc: JobForgeError) -> None:

@@ -104,6 +104,8 @@ class Worker:
         # (heartbeats cover them), so outcomes reached while the reporter cannot reach the
         # database are written when it can, not refused after the lease lapsed.
         self._reporting: dict[tuple[int, int], ClaimedJob] = {}
+        # Set while the reporter waits to reconnect (see _room).
+        self._reporter_blocked = threading.Event()
         self._notified = False
         self._stopping = threading.Event()
         self._immediate = threading.Event()
@@ -249,7 +251,7 @@ class Worker:
             return
         with self._lock:
             for job in jobs:
-                self._claimed[job.id.int, job.attempt] = _Claimed(job=job)
+                self._claimed[job.key] = _Claimed(job=job)
             self._waiting_to_start += len(jobs)
         for job in jobs:
             self._work.put(job)
@@ -268,10 +270,10 @@ class Worker:
 
     def _room(self) -> int:
         """How many more jobs to claim (call with ``_changed`` held): up to the held-jobs
-        limit, and none while more outcomes than that wait for the reporter (it cannot
-        reach the database: claiming more would only pile up outcomes)."""
+        limit, and none while the reporter cannot reach the database with more outcomes
+        than that waiting (claiming more would only pile them up)."""
         limit = self._config.held_jobs_limit
-        if len(self._reporting) > limit:
+        if self._reporter_blocked.is_set() and len(self._reporting) > limit:
             return 0
         return limit - len(self._claimed)
 
@@ -344,7 +346,7 @@ class Worker:
             plan = self._type_plans[job.type] = (runner.timeout_for(job.type), is_sync)
         timeout, is_sync = plan
         with self._lock:
-            entry = self._claimed.get((job.id.int, job.attempt))
+            entry = self._claimed.get(job.key)
             if entry is None:
                 return True
             self._waiting_to_start -= 1
@@ -356,10 +358,9 @@ class Worker:
                 self._nudge_claimer()  # the claim loop refills before handlers idle
         outcome = runner.run(job)
         with self._lock:
-            key = (job.id.int, job.attempt)
-            if self._claimed.pop(key, None) is None:
+            if self._claimed.pop(job.key, None) is None:
                 return False
-            self._reporting[key] = job
+            self._reporting[job.key] = job
             self._outcomes.put(outcome)
             self._nudge_claimer()
         return True
@@ -367,7 +368,13 @@ class Worker:
     # -- reporting ------------------------------------------------------------------------
 
     def _report_loop(self) -> None:
-        writer = OutcomeWriter(self._database_url, self.worker_id, self._report, self._immediate)
+        writer = OutcomeWriter(
+            self._database_url,
+            self.worker_id,
+            self._report,
+            self._immediate,
+            blocked=self._reporter_blocked,
+        )
         try:
             while True:
                 first = self._outcomes.get()
@@ -386,8 +393,9 @@ class Worker:
                 outcomes = [item for item in batch if isinstance(item, Succeeded | Failed)]
                 writer.write(outcomes)
                 with self._lock:
+                    reported = self._reporting.pop
                     for outcome in outcomes:
-                        self._reporting.pop((outcome.job.id.int, outcome.job.attempt), None)
+                        reported(outcome.job.key, None)
                     if any(outcome.job.ordering_key for outcome in outcomes):
                         self._notified = True  # the next job of that key may be runnable now
                     self._nudge_claimer()
@@ -422,10 +430,9 @@ class Worker:
         with self._changed:
             for entry in list(self._claimed.values()):
                 if entry.deadline is not None and entry.deadline <= now:
-                    key = (entry.job.id.int, entry.job.attempt)
-                    del self._claimed[key]
+                    del self._claimed[entry.job.key]
                     expired.append(entry)
-                    self._reporting[key] = entry.job
+                    self._reporting[entry.job.key] = entry.job
             for entry in expired:
                 started = entry.started_at or now
                 self._outcomes.put(
@@ -473,7 +480,7 @@ class Worker:
         for job in held_jobs:
             if job.id not in held:
                 with self._changed:
-                    entry = self._claimed.get((job.id.int, job.attempt))
+                    entry = self._claimed.get(job.key)
                 if entry is not None:
                     _logger.warning(
                         "lease lost while the job runs; its result will be refused",
@@ -508,7 +515,7 @@ class Worker:
         with self._changed:
             entries = [e for e in self._claimed.values() if started or e.started_at is None]
             for entry in entries:
-                del self._claimed[entry.job.id.int, entry.job.attempt]
+                del self._claimed[entry.job.key]
                 if entry.started_at is None:
                     self._waiting_to_start -= 1
             self._changed.notify_all()

@@ -21,22 +21,10 @@ from jobforge.errors import ConfigurationError, NonRetryableError
 from jobforge.worker import Worker, WorkerConfig, WorkerReport
 from jobforge.worker.logs import JobFieldsFilter, JsonFormatter
 from tests.integration.support import claim, connect, job, wait_until
+from tests.integration.worker_support import FAST_RETRY, run_burst
 
 DRAIN_SECONDS = 30
-# Retries in these tests back off by milliseconds, not seconds.
-FAST_RETRY = {"backoff_base_seconds": 0.001, "backoff_cap_seconds": 0.001}
 HANDLER_WAIT_SECONDS = 30
-
-
-@pytest.fixture
-def client(database_url: str) -> Iterator[JobForgeClient]:
-    with JobForgeClient(database_url) as client:
-        yield client
-
-
-def run_burst(database_url: str, registry: HandlerRegistry, **options: Any) -> WorkerReport:
-    config = WorkerConfig(burst=True, poll_interval_seconds=0.05, **options)
-    return Worker(database_url, registry=registry, config=config).run()
 
 
 def drain_until(

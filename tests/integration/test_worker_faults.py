@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import psycopg
@@ -20,20 +19,9 @@ from jobforge.worker import Worker, WorkerConfig, WorkerReport
 from jobforge.worker.execution import ClaimedJob, Outcome, Records, Succeeded, failure
 from jobforge.worker.outcome_writer import OutcomeWriter
 from tests.integration.support import connect, wait_until
+from tests.integration.worker_support import FAST_RETRY, run_burst
 
-FAST_RETRY = {"backoff_base_seconds": 0.001, "backoff_cap_seconds": 0.001}
 WAIT_SECONDS = 60
-
-
-@pytest.fixture
-def client(database_url: str) -> Iterator[JobForgeClient]:
-    with JobForgeClient(database_url) as client:
-        yield client
-
-
-def run_burst(database_url: str, registry: HandlerRegistry, **options: Any) -> WorkerReport:
-    config = WorkerConfig(burst=True, poll_interval_seconds=0.05, **options)
-    return Worker(database_url, registry=registry, config=config).run()
 
 
 class Background:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
+
+import pytest
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "jobforge"
 
@@ -79,3 +82,67 @@ def test_the_checker_sees_a_violation(tmp_path: Path) -> None:
     assert imported_modules(bad) == {"jobforge.worker", "jobforge.db.connection"}
     client_module = SRC / "client" / "sync.py"
     assert boundary_violations(client_module) == []
+
+
+def import_cycle(package: str) -> list[str]:
+    """One cycle among the modules of ``package`` (function-level imports included), or []."""
+    modules = {module_name(path): path for path in sorted(SRC.rglob("*.py"))}
+    inside = {name: path for name, path in modules.items() if within(name, package)}
+    graph = {
+        name: sorted(
+            target
+            for target in imported_names(path)
+            if target in inside and target != name and inside[target].name != "__init__.py"
+        )
+        for name, path in inside.items()
+    }
+    visiting: list[str] = []
+    done: set[str] = set()
+
+    def visit(name: str) -> list[str]:
+        if name in visiting:
+            return [*visiting[visiting.index(name) :], name]
+        if name in done:
+            return []
+        visiting.append(name)
+        for target in graph[name]:
+            cycle = visit(target)
+            if cycle:
+                return cycle
+        visiting.pop()
+        done.add(name)
+        return []
+
+    for name in sorted(graph):
+        cycle = visit(name)
+        if cycle:
+            return cycle
+    return []
+
+
+def imported_names(path: Path) -> set[str]:
+    """Every module ``path`` may import: ``from a.b import c`` names both a.b and a.b.c."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def test_the_contracts_package_has_no_import_cycle() -> None:
+    """Each stage of the contract pipeline reads only what comes before it."""
+    assert import_cycle("jobforge.contracts") == []
+
+
+def test_the_cycle_finder_finds_a_cycle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    package = tmp_path / "jobforge" / "loop"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "a.py").write_text("from jobforge.loop.b import x\n")
+    (package / "b.py").write_text("def f():\n    from jobforge.loop import a\n")
+    monkeypatch.setattr(sys.modules[__name__], "SRC", tmp_path / "jobforge")
+    expected = ["jobforge.loop.a", "jobforge.loop.b", "jobforge.loop.a"]
+    assert import_cycle("jobforge.loop") == expected

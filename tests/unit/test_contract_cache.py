@@ -16,14 +16,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from jobforge.cli.contract_cache import (
+from jobforge.cli.handler_loading import _validated_job_types, load_project_contracts
+from jobforge.contracts.config import load_config
+from jobforge.contracts.contract_cache import (
     CACHE_FOLDER,
     DISABLE_VARIABLE,
+    Discovered,
     cached_job_types,
     contracts_fingerprint,
 )
-from jobforge.cli.handler_loading import _validated_job_types, load_project_contracts
-from jobforge.contracts.config import load_config
 from jobforge.errors import ConfigurationError
 from jobforge.project import load_project_config
 from jobforge.worker.job_types import JobTypeContract
@@ -160,7 +161,7 @@ def test_a_hit_loads_neither_pydantic_nor_yaml_nor_jsonschema(project: Path) -> 
         contracts = load_project_contracts(load_project_config())
         heavy = [m for m in (
             "pydantic", "ruamel.yaml", "jsonschema",
-            "jobforge.contracts.models", "jobforge.contracts.contract_set",
+            "jobforge.contracts.models.contract_files", "jobforge.contracts.contract_set",
         ) if m in sys.modules]
         print(json.dumps({"job_types": sorted(contracts), "heavy": heavy}))
         """
@@ -252,11 +253,14 @@ def test_a_file_edited_during_validation_is_not_cached(project: Path) -> None:
     config = load_config(project)
     runner = project / RUNNER
 
-    def edit_then_validate() -> dict[str, JobTypeContract]:
+    def edit_then_validate(discovered: Discovered) -> dict[str, JobTypeContract]:
         runner.write_text(runner.read_text().replace("timeout_seconds: 30", "timeout_seconds: 31"))
-        return _validated_job_types(config)
+        return _validated_job_types(config, discovered)
 
-    assert cached_job_types(config, edit_then_validate)[JOB_TYPE].timeout_seconds == 31
+    assert (
+        cached_job_types(config, edit_then_validate, JobTypeContract)[JOB_TYPE].timeout_seconds
+        == 31
+    )
     assert cache_files(project) == []
     assert load_project_contracts(load_project_config(project))[JOB_TYPE].timeout_seconds == 31
     assert len(cache_files(project)) == 1

@@ -14,6 +14,7 @@ from jobforge.worker.job_types import JobTypeContract, contracts_by_job_type
 
 if TYPE_CHECKING:
     from jobforge.contracts.config import ContractsConfig
+    from jobforge.contracts.contract_cache import Discovered
 
 MAX_LISTED_PROBLEMS = 5
 
@@ -37,20 +38,24 @@ def load_project_contracts(project: ProjectConfig) -> dict[str, JobTypeContract]
     """
     if project.root is None:
         return {}
-    from jobforge.cli.contract_cache import cached_job_types  # noqa: PLC0415 - only when running
     from jobforge.contracts.config import load_config  # noqa: PLC0415
+    from jobforge.contracts.contract_cache import cached_job_types  # noqa: PLC0415 - only when running
 
     config = load_config(project.root)
     if not config.runners_dir.is_dir():
         return {}
-    return cached_job_types(config, lambda: _validated_job_types(config))
+    return cached_job_types(
+        config, lambda discovered: _validated_job_types(config, discovered), JobTypeContract
+    )
 
 
-def _validated_job_types(config: ContractsConfig) -> dict[str, JobTypeContract]:
+def _validated_job_types(
+    config: ContractsConfig, discovered: Discovered | None = None
+) -> dict[str, JobTypeContract]:
     """Load and validate every contract file (slow: YAML, pydantic, schema checks)."""
     from jobforge.contracts.contract_set import load_contract_set  # noqa: PLC0415
 
-    contracts = load_contract_set(config)
+    contracts = load_contract_set(config, discovered=discovered)
     if contracts.problems:
         listed = "\n".join(
             f"  {p.path}:{p.position.line}:{p.position.column}: {p.message}"

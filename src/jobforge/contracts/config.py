@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jobforge.contracts.loader import DEFAULT_MAX_FILE_BYTES
-from jobforge.contracts.problems import Problem
-from jobforge.contracts.rules import find_rule
+from jobforge.contracts.loading.loader import DEFAULT_MAX_FILE_BYTES
+from jobforge.contracts.problems.problem import Problem
+from jobforge.contracts.problems.rules import find_rule
 from jobforge.errors import ConfigurationError
 from jobforge.project import find_project_root
 

@@ -21,12 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jobforge.contracts import rules
 from jobforge.contracts.config import ContractsConfig
-from jobforge.contracts.layout import FileKind, discover
-from jobforge.contracts.loader import LoadedFile, load_file
-from jobforge.contracts.models import ConnectorMetadata, RunnerConfig
-from jobforge.contracts.problems import START, Position, Problem
+from jobforge.contracts.loading.layout import ContractFile, FileKind, discover
+from jobforge.contracts.loading.loader import LoadedFile, load_file
+from jobforge.contracts.models.contract_files import ConnectorMetadata, RunnerConfig
+from jobforge.contracts.problems import rules
+from jobforge.contracts.problems.problem import START, Position, Problem
 from jobforge.errors import ConfigurationError
 
 GIT_TIMEOUT_SECONDS = 60
@@ -63,14 +63,20 @@ class ContractSet:
         return [self.connectors[key].model for key in sorted(self.connectors)]
 
 
-def load_contract_set(config: ContractsConfig, *, include_runners: bool = True) -> ContractSet:
-    """Every runner contract and connector metadata file under the configured folders."""
+def load_contract_set(
+    config: ContractsConfig,
+    *,
+    include_runners: bool = True,
+    discovered: tuple[list[ContractFile], list[Problem]] | None = None,
+) -> ContractSet:
+    """Every runner contract and connector metadata file under the configured folders
+    (``discovered``: the result of ``discover`` when the caller has it already)."""
     from pydantic import ValidationError  # noqa: PLC0415
 
-    from jobforge.contracts.model_errors import validation_problems  # noqa: PLC0415
+    from jobforge.contracts.checks.model_errors import validation_problems  # noqa: PLC0415
 
     result = ContractSet()
-    files, layout_problems = discover(config)
+    files, layout_problems = discover(config) if discovered is None else discovered
     owned = [config.relative(config.connectors_dir)]
     if include_runners:
         owned.append(config.relative(config.runners_dir))

@@ -20,8 +20,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from jobforge.contracts.models import Capabilities, ConnectorMetadata
-from jobforge.contracts.semver import parse_semver
+from jobforge.contracts.models.contract_files import Capabilities, ConnectorMetadata
+from jobforge.contracts.models.semver import parse_semver
 from jobforge.errors import JobForgeError
 
 if TYPE_CHECKING:

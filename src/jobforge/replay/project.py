@@ -9,13 +9,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from jobforge.contracts.checks.model_errors import validation_problems
 from jobforge.contracts.config import ContractsConfig
 from jobforge.contracts.contract_set import load_contract_set
-from jobforge.contracts.layout import ContractFile, FileKind, Misnamed, classify, discover
-from jobforge.contracts.loader import load_file
-from jobforge.contracts.model_errors import validation_problems
-from jobforge.contracts.models import GoldenCase, RunnerConfig
-from jobforge.contracts.problems import Problem
+from jobforge.contracts.loading.layout import ContractFile, FileKind, Misnamed, classify, discover
+from jobforge.contracts.loading.loader import load_file
+from jobforge.contracts.models.contract_files import GoldenCase, RunnerConfig
+from jobforge.contracts.problems.problem import Problem
 from jobforge.errors import ConfigurationError
 from jobforge.handlers import import_handler_modules
 from jobforge.replay.cases import DEFAULT_NOW, DEFAULT_SEED, GoldenSpec

@@ -46,7 +46,7 @@ class _JobTypeSchemas(Protocol):
 
 
 class RunnerContractLike(Protocol):
-    """What the worker needs of a runner contract (``jobforge.contracts.models.RunnerConfig``)."""
+    """What the worker needs of a runner contract (the contracts' ``RunnerConfig``)."""
 
     @property
     def runner_id(self) -> str: ...

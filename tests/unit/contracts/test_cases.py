@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from jobforge.contracts.checks.validation import validate
 from jobforge.contracts.config import load_config
-from jobforge.contracts.reporters import render_text
-from jobforge.contracts.validation import validate
+from jobforge.contracts.problems.reporters import render_text
 
 CASES = Path(__file__).parent / "cases"
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from jobforge.contracts.checks.validation import validate
 from jobforge.contracts.config import load_config
-from jobforge.contracts.validation import validate
 from jobforge.errors import ConfigurationError
 from tests.unit.contracts.support import sample_connector, write_connector
 

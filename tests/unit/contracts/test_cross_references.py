@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from jobforge.contracts.checks.validation import validate
 from jobforge.contracts.config import load_config
-from jobforge.contracts.validation import validate
 from tests.unit.contracts.support import (
     SAMPLE_PYPROJECT,
     make_project,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from jobforge.contracts.rules import RULES
+from jobforge.contracts.problems.rules import RULES
 from tests.unit.contracts.support import REPO_ROOT
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from jobforge.contracts.checks.validation import validate
 from jobforge.contracts.config import load_config
-from jobforge.contracts.validation import validate
 from tests.unit.contracts.support import make_project
 
 

@@ -10,9 +10,9 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jobforge.contracts.json_positions import scan_json
-from jobforge.contracts.loader import load_file
-from jobforge.contracts.problems import Position
+from jobforge.contracts.loading.json_positions import scan_json
+from jobforge.contracts.loading.loader import load_file
+from jobforge.contracts.problems.problem import Position
 
 
 def _load(tmp_path: Path, name: str, content: bytes, **options: Any) -> Any:

@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from jobforge.contracts.models import ConnectorMetadata, GoldenCase, RunnerConfig
-from jobforge.contracts.semver import parse_semver
+from jobforge.contracts.models.contract_files import ConnectorMetadata, GoldenCase, RunnerConfig
+from jobforge.contracts.models.semver import parse_semver
 from tests.unit.contracts.support import sample_connector
 
 ISSUE_EXAMPLE: dict[str, Any] = {

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from collections import Counter
 
-from jobforge.contracts import rules
-from jobforge.contracts.layout import FileKind
-from jobforge.contracts.problems import Position, Problem
-from jobforge.contracts.reporters import render_github, render_json, render_text
-from jobforge.contracts.validation import ValidationResult
+from jobforge.contracts.checks.validation import ValidationResult
+from jobforge.contracts.loading.layout import FileKind
+from jobforge.contracts.problems import rules
+from jobforge.contracts.problems.problem import Position, Problem
+from jobforge.contracts.problems.reporters import render_github, render_json, render_text
 
 PROBLEM = Problem(
     "connectors/x/metadata.json",

@@ -13,8 +13,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from pydantic import ValidationError
 
-from jobforge.contracts.models import ConnectorMetadata
-from jobforge.contracts.schema_export import render_schemas
+from jobforge.contracts.models.contract_files import ConnectorMetadata
+from jobforge.contracts.models.schema_export import render_schemas
 from jobforge.replay.strategies import from_schema
 
 CONNECTOR_SCHEMA = json.loads(render_schemas()["connector.schema.json"])

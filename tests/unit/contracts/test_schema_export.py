@@ -7,7 +7,7 @@ from pathlib import Path
 
 from jsonschema import Draft202012Validator
 
-from jobforge.contracts.schema_export import render_schemas
+from jobforge.contracts.models.schema_export import render_schemas
 from tests.unit.contracts.support import REPO_ROOT, SAMPLE_CONNECTOR, sample_connector
 
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from jobforge.contracts.loader import load_file
+from jobforge.contracts.loading.loader import load_file
 
 RUNNER_ID = "autopilot.ops.scan"
 CONNECTOR_ID = "readylayer.cdn"

@@ -8,9 +8,9 @@ import pytest
 
 from jobforge.contracts.config import load_config
 from jobforge.contracts.contract_set import load_contract_set
-from jobforge.contracts.drift import DriftResult, compare, is_major_bump
-from jobforge.contracts.lockfile import LockedContract, LockKey, lock_contracts
-from jobforge.contracts.semver import parse_semver
+from jobforge.contracts.drift.contract_drift import DriftResult, compare, is_major_bump
+from jobforge.contracts.drift.lockfile import LockedContract, LockKey, lock_contracts
+from jobforge.contracts.models.semver import parse_semver
 from tests.unit.contracts.support import make_project
 from tests.unit.drift.edits import (
     RUNNER_ID,

@@ -9,7 +9,7 @@ import pytest
 
 from jobforge.contracts.config import load_config
 from jobforge.contracts.contract_set import load_contract_set
-from jobforge.contracts.lockfile import (
+from jobforge.contracts.drift.lockfile import (
     LockFileError,
     canonical_json,
     lock_contracts,

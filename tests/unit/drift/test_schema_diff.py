@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from jobforge.contracts.schema_diff import RULES, Role, breaking_changes, diff_schemas
+from jobforge.contracts.drift.schema_diff import RULES, Role, breaking_changes, diff_schemas
 
 
 def obj(properties: dict[str, Any], required: list[str] | None = None, **extra: Any) -> dict:

@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from jobforge.contracts.schema_diff import Role, breaking_changes, diff_schemas
+from jobforge.contracts.drift.schema_diff import Role, breaking_changes, diff_schemas
 
 NAMES = st.text(alphabet="abcdefgh/~_", min_size=1, max_size=4)
 TYPES = st.sampled_from(["string", "integer", "number", "boolean", "null", "array", "object"])

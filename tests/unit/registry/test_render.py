@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from jobforge.contracts.models import ConnectorMetadata
+from jobforge.contracts.models.contract_files import ConnectorMetadata
 from jobforge.registry.render import (
     MARKER_LINE,
     RegistryError,

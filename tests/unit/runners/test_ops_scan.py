@@ -18,8 +18,8 @@ from jobforge.connectors.calls import RecordedResponse
 from jobforge.connectors.registry import ConnectorRegistry
 from jobforge.connectors.session import ConnectorSession
 from jobforge.context import JobContext
-from jobforge.contracts.loader import load_file
-from jobforge.contracts.models import GoldenCase
+from jobforge.contracts.loading.loader import load_file
+from jobforge.contracts.models.contract_files import GoldenCase
 from jobforge.determinism.trace import DecisionTrace
 from jobforge.handlers import default_registry
 from jobforge.replay.cases import DEFAULT_NOW

@@ -22,7 +22,7 @@ from jobforge.cli.contracts_commands.options import (
 if TYPE_CHECKING:
     from jobforge.contracts.config import ContractsConfig
     from jobforge.contracts.contract_set import ContractSet
-    from jobforge.contracts.drift import DriftResult
+    from jobforge.contracts.drift.contract_drift import DriftResult
 
 PROG = "jobforge-contracts drift"
 LOCK_PROG = "jobforge-contracts lock"
@@ -82,7 +82,7 @@ def _add_lock_option(parser: argparse.ArgumentParser) -> None:
 
 
 def _lock_path(config: ContractsConfig, option: Path | None) -> Path:
-    from jobforge.contracts.lockfile import LOCK_FILE_NAME  # noqa: PLC0415
+    from jobforge.contracts.drift.lockfile import LOCK_FILE_NAME  # noqa: PLC0415
 
     if option is not None:
         return option if option.is_absolute() else Path.cwd() / option
@@ -98,14 +98,14 @@ def _load(arguments: argparse.Namespace) -> tuple[ContractsConfig, ContractSet]:
 
 
 def _report(result: DriftResult, output_format: str) -> int:
-    from jobforge.contracts.drift_reporters import REPORTERS  # noqa: PLC0415
+    from jobforge.contracts.drift.reporters import REPORTERS  # noqa: PLC0415
 
     sys.stdout.write(REPORTERS[output_format](result))
     return EXIT_OK if result.ok else EXIT_FAILURE
 
 
 def _unreadable(contracts: ContractSet, output_format: str, program: str) -> int:
-    from jobforge.contracts.drift_reporters import render_file_problems  # noqa: PLC0415
+    from jobforge.contracts.drift.reporters import render_file_problems  # noqa: PLC0415
 
     sys.stdout.write(render_file_problems(contracts.problems, output_format, program))
     return EXIT_FAILURE
@@ -113,9 +113,9 @@ def _unreadable(contracts: ContractSet, output_format: str, program: str) -> int
 
 def run_drift(arguments: argparse.Namespace) -> int:
     from jobforge.contracts.contract_set import load_contract_set_at  # noqa: PLC0415
-    from jobforge.contracts.drift import LOCK_OUT_OF_DATE, DriftResult, compare  # noqa: PLC0415
-    from jobforge.contracts.lockfile import lock_contracts, read_lock  # noqa: PLC0415
-    from jobforge.contracts.problems import START, Problem  # noqa: PLC0415
+    from jobforge.contracts.drift.contract_drift import LOCK_OUT_OF_DATE, DriftResult, compare  # noqa: PLC0415
+    from jobforge.contracts.drift.lockfile import lock_contracts, read_lock  # noqa: PLC0415
+    from jobforge.contracts.problems.problem import START, Problem  # noqa: PLC0415
 
     config, contracts = _load(arguments)
     if not contracts.ok:
@@ -145,8 +145,8 @@ def run_drift(arguments: argparse.Namespace) -> int:
 
 
 def run_lock(arguments: argparse.Namespace) -> int:
-    from jobforge.contracts.drift import compare  # noqa: PLC0415
-    from jobforge.contracts.lockfile import (  # noqa: PLC0415
+    from jobforge.contracts.drift.contract_drift import compare  # noqa: PLC0415
+    from jobforge.contracts.drift.lockfile import (  # noqa: PLC0415
         LockFileError,
         lock_contracts,
         read_lock,

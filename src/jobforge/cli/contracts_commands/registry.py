@@ -48,7 +48,7 @@ def register(subparsers: Any) -> None:
 def run(arguments: argparse.Namespace) -> int:
     from jobforge.contracts.config import load_config  # noqa: PLC0415
     from jobforge.contracts.contract_set import load_contract_set  # noqa: PLC0415
-    from jobforge.contracts.drift_reporters import render_file_problems  # noqa: PLC0415
+    from jobforge.contracts.drift.reporters import render_file_problems  # noqa: PLC0415
     from jobforge.registry.output import check_output, write_output  # noqa: PLC0415
     from jobforge.registry.render import render_registry  # noqa: PLC0415
 

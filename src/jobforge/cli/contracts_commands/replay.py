@@ -50,9 +50,9 @@ def register(subparsers: Any) -> None:
 
 
 def run(arguments: argparse.Namespace) -> int:
+    from jobforge.contracts.checks.validation import ValidationResult  # noqa: PLC0415
     from jobforge.contracts.config import load_config  # noqa: PLC0415
-    from jobforge.contracts.reporters import REPORTERS  # noqa: PLC0415
-    from jobforge.contracts.validation import ValidationResult  # noqa: PLC0415
+    from jobforge.contracts.problems.reporters import REPORTERS  # noqa: PLC0415
     from jobforge.replay.project import import_project_handlers, load_replay_inputs  # noqa: PLC0415
 
     if arguments.jobs < 1:

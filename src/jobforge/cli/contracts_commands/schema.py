@@ -34,7 +34,7 @@ def register(subparsers: Any) -> None:
 
 def run(arguments: argparse.Namespace) -> int:
     from jobforge.contracts.config import load_config  # noqa: PLC0415
-    from jobforge.contracts.schema_export import render_schemas  # noqa: PLC0415
+    from jobforge.contracts.models.schema_export import render_schemas  # noqa: PLC0415
 
     config = load_config(project_root(arguments.root))
     expected = render_schemas()

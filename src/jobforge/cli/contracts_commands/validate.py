@@ -38,9 +38,9 @@ def register(subparsers: Any) -> None:
 
 
 def run(arguments: argparse.Namespace) -> int:
+    from jobforge.contracts.checks.validation import validate  # noqa: PLC0415
     from jobforge.contracts.config import load_config  # noqa: PLC0415
-    from jobforge.contracts.reporters import REPORTERS  # noqa: PLC0415
-    from jobforge.contracts.validation import validate  # noqa: PLC0415
+    from jobforge.contracts.problems.reporters import REPORTERS  # noqa: PLC0415
 
     config = load_config(project_root(arguments.root))
     paths: list[Path] = arguments.paths

@@ -8,6 +8,10 @@ cached under a SHA-256 of exactly those (the version number too), as mypy and ru
 their results: a hit reads one small JSON file; any change to any of those inputs is a
 miss, which validates in full and, if the contracts are valid, writes the cache.
 
+The cache is told how to build a job type (the worker's own class), so this package never
+imports the worker. The files are discovered once: a miss validates the very files the
+fingerprint was taken of.
+
 The cache lives in ``.jobforge_cache/`` at the project root (git-ignored by a
 ``.gitignore`` of its own). Failing to write it (a read-only file system) is not an
 error; ``JOBFORGE_NO_CACHE=1`` turns it off.
@@ -22,13 +26,13 @@ import logging
 import os
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from jobforge import __version__
 from jobforge.contracts import config as contracts_config_module
 from jobforge.contracts.config import ContractsConfig
-from jobforge.contracts.layout import FileKind, discover
-from jobforge.worker.job_types import JobTypeContract
+from jobforge.contracts.loading.layout import ContractFile, FileKind, discover
+from jobforge.contracts.problems.problem import Problem
 
 CACHE_FOLDER = ".jobforge_cache"
 DISABLE_VARIABLE = "JOBFORGE_NO_CACHE"
@@ -39,25 +43,53 @@ _CONTRACTS_PACKAGE = Path(contracts_config_module.__file__).parent
 _LOADED_KINDS = (FileKind.RUNNER, FileKind.CONNECTOR)
 _logger = logging.getLogger("jobforge.cache")
 
+Discovered = tuple[list[ContractFile], list[Problem]]
+
+
+class JobTypeRecord(Protocol):
+    """What is cached of a job type: its runner and the two schemas the worker enforces."""
+
+    @property
+    def runner_id(self) -> str: ...
+    @property
+    def runner_version(self) -> str: ...
+    @property
+    def input_schema(self) -> Mapping[str, Any] | None: ...
+    @property
+    def output_schema(self) -> Mapping[str, Any] | None: ...
+    @property
+    def timeout_seconds(self) -> float | None: ...
+
+
+JobType = TypeVar("JobType", bound=JobTypeRecord)
+
 
 def cached_job_types(
-    config: ContractsConfig, load: Callable[[], dict[str, JobTypeContract]]
-) -> dict[str, JobTypeContract]:
-    """``load()``, or its cached result for the project's current contract files."""
+    config: ContractsConfig,
+    load: Callable[[Discovered], Mapping[str, JobType]],
+    build: Callable[..., JobType],
+) -> dict[str, JobType]:
+    """``load(discovered)``, or its cached result for the project's current contract files.
+
+    ``load`` validates the discovered runner and connector files; ``build`` makes a job
+    type from the cached fields (``runner_id``, ``runner_version``, ``input_schema``,
+    ``output_schema``, ``timeout_seconds``).
+    """
+    discovered = discover(config, _LOADED_KINDS)
     if os.environ.get(DISABLE_VARIABLE, "").strip() not in ("", "0"):
-        return load()
+        return dict(load(discovered))
     try:
-        fingerprint = contracts_fingerprint(config)
+        fingerprint = _fingerprint(config, discovered)
     except OSError:
-        return load()  # a file that cannot be read: the loader reports it where it is
+        return dict(load(discovered))  # a file that cannot be read: the loader reports it
     path = config.root / CACHE_FOLDER / f"{_PREFIX}{fingerprint}.json"
-    cached = _read(path, fingerprint)
+    cached = _read(path, fingerprint, build)
     if cached is not None:
         return cached
-    job_types = load()  # raises for invalid contracts, which are never cached
+    job_types = dict(load(discovered))  # raises for invalid contracts, never cached
     # A file edited while it was being validated must not be cached under the old content.
     with contextlib.suppress(OSError):
-        if contracts_fingerprint(config) == fingerprint:
+        if _fingerprint(config, discovered) == fingerprint:
             _write(path, fingerprint, job_types)
     return job_types
 
@@ -67,6 +99,10 @@ def contracts_fingerprint(config: ContractsConfig) -> str:
 
     Raises OSError when a contract file cannot be read.
     """
+    return _fingerprint(config, discover(config, _LOADED_KINDS))
+
+
+def _fingerprint(config: ContractsConfig, discovered: Discovered) -> str:
     digest = hashlib.sha256()
 
     def add(*parts: str | bytes) -> None:
@@ -85,7 +121,7 @@ def contracts_fingerprint(config: ContractsConfig) -> str:
     add(str(config.max_file_bytes))
     for ignore in config.ignores:
         add("ignore", *ignore.patterns, "|", *sorted(ignore.rule_ids), "|", ignore.reason)
-    files, layout_problems = discover(config, _LOADED_KINDS)
+    files, layout_problems = discovered
     for found in files:
         add("file", found.kind.value, found.display, _head(found.path, config.max_file_bytes))
     # Misnamed files and connector folders without metadata stop the worker just the same.
@@ -112,19 +148,19 @@ def _files_under(folder: Path, *, suffix: str) -> Iterator[tuple[str, Path]]:
     yield from sorted(found)
 
 
-def _read(path: Path, fingerprint: str) -> dict[str, JobTypeContract] | None:
+def _read(path: Path, fingerprint: str, build: Callable[..., JobType]) -> dict[str, JobType] | None:
     try:
         document = json.loads(path.read_bytes())
         if document["format"] != FORMAT_VERSION or document["fingerprint"] != fingerprint:
             return None
         return {
-            job_type: _job_type_contract(entry) for job_type, entry in document["job_types"].items()
+            job_type: _job_type(entry, build) for job_type, entry in document["job_types"].items()
         }
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None  # missing, unreadable or not ours: validate in full
 
 
-def _job_type_contract(entry: Any) -> JobTypeContract:
+def _job_type(entry: Any, build: Callable[..., JobType]) -> JobType:
     """One cached job type; ValueError if the entry is not what ``_write`` writes."""
     runner_id, runner_version = entry["runner_id"], entry["runner_version"]
     input_schema, output_schema = entry["input_schema"], entry["output_schema"]
@@ -137,7 +173,7 @@ def _job_type_contract(entry: Any) -> JobTypeContract:
         and not isinstance(timeout_seconds, bool)
     ):
         raise ValueError("not a cached job type")
-    return JobTypeContract(
+    return build(
         runner_id=runner_id,
         runner_version=runner_version,
         input_schema=input_schema,
@@ -146,7 +182,7 @@ def _job_type_contract(entry: Any) -> JobTypeContract:
     )
 
 
-def _write(path: Path, fingerprint: str, job_types: Mapping[str, JobTypeContract]) -> None:
+def _write(path: Path, fingerprint: str, job_types: Mapping[str, JobTypeRecord]) -> None:
     """Write the cache file atomically (a temporary file, then a rename), then remove the
     older ones; a failure only means the next start validates again."""
     # Keys are written in sorted order but not sorted by json.dumps: a JSON Schema's

@@ -22,9 +22,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from jobforge.contracts import rules
-from jobforge.contracts.positions import LineIndex, PositionIndex
-from jobforge.contracts.problems import START, FieldPath, Position, Problem, render_field_path
+from jobforge.contracts.loading.positions import LineIndex, PositionIndex
+from jobforge.contracts.problems import rules
+from jobforge.contracts.problems.problem import (
+    START,
+    FieldPath,
+    Position,
+    Problem,
+    render_field_path,
+)
 
 if TYPE_CHECKING:
     from ruamel.yaml.comments import CommentedMap, CommentedSeq
@@ -170,7 +176,7 @@ def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def _load_json(text: str, loaded: LoadedFile) -> None:
-    from jobforge.contracts.json_positions import scan_json  # noqa: PLC0415 - only on demand
+    from jobforge.contracts.loading.json_positions import scan_json  # noqa: PLC0415 - only on demand
 
     loaded._position_source = lambda: scan_json(text).positions
     try:

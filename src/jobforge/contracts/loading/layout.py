@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from jobforge.contracts import rules
 from jobforge.contracts.config import ContractsConfig
-from jobforge.contracts.problems import START, Problem
+from jobforge.contracts.problems import rules
+from jobforge.contracts.problems.problem import START, Problem
 
 CONNECTOR_FILE = "metadata.json"
 CONTRACT_SUFFIX = ".yaml"

@@ -14,16 +14,16 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from jobforge.contracts import rules
-from jobforge.contracts.identifiers import DOTTED_ID_PATTERN
-from jobforge.contracts.loader import LoadedFile, json_type
-from jobforge.contracts.models import (
+from jobforge.contracts.loading.loader import LoadedFile, json_type
+from jobforge.contracts.models.contract_files import (
     ISO_DATE_PATTERN,
     JSON_SCHEMA_MESSAGE_START,
     RFC3339_PATTERN,
 )
-from jobforge.contracts.problems import FieldPath, Problem
-from jobforge.contracts.semver import SEMVER_MESSAGE_START
+from jobforge.contracts.models.identifiers import DOTTED_ID_PATTERN
+from jobforge.contracts.models.semver import SEMVER_MESSAGE_START
+from jobforge.contracts.problems import rules
+from jobforge.contracts.problems.problem import FieldPath, Problem
 
 MAX_SHOWN_VALUE_CHARACTERS = 60
 _PATTERN_NAMES = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from jobforge.contracts.problems import Problem
+from jobforge.contracts.problems.problem import Problem
 
 
 def text_line(problem: Problem) -> str:

@@ -13,19 +13,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from jobforge.contracts import schema_diff
 from jobforge.contracts.contract_set import ContractSet, Located
-from jobforge.contracts.lockfile import (
+from jobforge.contracts.drift import schema_diff
+from jobforge.contracts.drift.lockfile import (
     ContractKind,
     LockedContract,
     LockKey,
     lock_connector,
     lock_runner,
 )
-from jobforge.contracts.problems import START, Position, Problem
-from jobforge.contracts.rules import Rule
-from jobforge.contracts.schema_diff import Role
-from jobforge.contracts.semver import Version, parse_semver
+from jobforge.contracts.drift.schema_diff import Role
+from jobforge.contracts.models.semver import Version, parse_semver
+from jobforge.contracts.problems.problem import START, Position, Problem
+from jobforge.contracts.problems.rules import Rule
 
 JOB_TYPE_REMOVED = Rule("JF520", "job-type-removed", "A job type is no longer served.")
 JOB_TYPE_ADDED = Rule("JF521", "job-type-added", "A job type was added.")

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from jobforge.contracts.schema_changes import (
+from jobforge.contracts.drift.schema_changes import (
     ADDITIONAL_CLOSED,
     ADDITIONAL_OPENED,
     PROPERTY_ADDED,
@@ -34,7 +34,7 @@ from jobforge.contracts.schema_changes import (
     canonical_text,
     json_pointer,
 )
-from jobforge.contracts.schema_keywords import (
+from jobforge.contracts.drift.schema_keywords import (
     compare_enums,
     compare_other_keywords,
     compare_types,

@@ -13,8 +13,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from jobforge.contracts.positions import LineIndex, PositionIndex
-from jobforge.contracts.problems import FieldPath, Position
+from jobforge.contracts.loading.positions import LineIndex, PositionIndex
+from jobforge.contracts.problems.problem import FieldPath, Position
 
 # The C string scanner json.loads uses; typeshed does not declare it.
 _scanstring: Callable[[str, int], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]

@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jobforge.contracts import rules
+from jobforge.contracts.checks.checked import Checked
+from jobforge.contracts.checks.cross_references import check_cross_references
 from jobforge.contracts.config import ContractsConfig
-from jobforge.contracts.layout import (
+from jobforge.contracts.loading.layout import (
     EXPECTED_LAYOUT,
     ContractFile,
     FileKind,
@@ -23,17 +24,9 @@ from jobforge.contracts.layout import (
     classify,
     discover,
 )
-from jobforge.contracts.loader import LoadedFile, load_file
-from jobforge.contracts.problems import START, Problem
-
-
-@dataclass(frozen=True, slots=True)
-class Checked:
-    """A file that loaded and matched its model."""
-
-    file: ContractFile
-    loaded: LoadedFile
-    model: Any
+from jobforge.contracts.loading.loader import LoadedFile, load_file
+from jobforge.contracts.problems import rules
+from jobforge.contracts.problems.problem import START, Problem
 
 
 @dataclass(slots=True)
@@ -68,8 +61,6 @@ def validate(config: ContractsConfig, paths: Sequence[Path] = ()) -> ValidationR
                 checked.append(Checked(file, loaded, model))
     problems.extend(_local_checks(checked))
     if not paths:
-        from jobforge.contracts.cross_references import check_cross_references  # noqa: PLC0415
-
         problems.extend(check_cross_references(config, checked))
         result.cross_references_checked = True
     kept = [p for p in problems if not any(ignore.matches(p) for ignore in config.ignores)]
@@ -106,8 +97,8 @@ def _classify_named(
 def _check_model(kind: FileKind, loaded: LoadedFile) -> tuple[Any, list[Problem]]:
     from pydantic import ValidationError  # noqa: PLC0415
 
-    from jobforge.contracts.model_errors import validation_problems  # noqa: PLC0415
-    from jobforge.contracts.models import MODELS  # noqa: PLC0415
+    from jobforge.contracts.checks.model_errors import validation_problems  # noqa: PLC0415
+    from jobforge.contracts.models.contract_files import MODELS  # noqa: PLC0415
 
     model_class = MODELS[kind.value]
     try:

@@ -21,8 +21,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Final
 
-from jobforge.contracts.models import ConnectorMetadata, RunnerConfig
-from jobforge.contracts.semver import parse_semver
+from jobforge.contracts.models.contract_files import ConnectorMetadata, RunnerConfig
+from jobforge.contracts.models.semver import parse_semver
 from jobforge.errors import JobForgeError
 
 LOCK_FORMAT: Final = 1

@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from jobforge.contracts.rules import Rule
+from jobforge.contracts.problems.rules import Rule
 
 FieldPath = tuple[str | int, ...]
 _IDENTIFIER = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]*$")

@@ -9,8 +9,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from jobforge.contracts.problem_format import github_annotation, json_object, text_line
-from jobforge.contracts.validation import ValidationResult
+from jobforge.contracts.checks.validation import ValidationResult
+from jobforge.contracts.problems.problem_format import github_annotation, json_object, text_line
 
 PROGRAM = "jobforge-contracts"
 

@@ -11,9 +11,9 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from jobforge.contracts.drift import ContractDrift, DriftResult
-from jobforge.contracts.problem_format import github_annotation, json_object, text_line
-from jobforge.contracts.problems import Problem
+from jobforge.contracts.drift.contract_drift import ContractDrift, DriftResult
+from jobforge.contracts.problems.problem import Problem
+from jobforge.contracts.problems.problem_format import github_annotation, json_object, text_line
 
 PROGRAM = "jobforge-contracts drift"
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from jobforge.contracts.models import MODELS
+from jobforge.contracts.models.contract_files import MODELS
 
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 SCHEMA_ID_BASE = "https://jobforge.dev/schemas/"

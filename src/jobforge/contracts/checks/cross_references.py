@@ -11,11 +11,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from jobforge.contracts import rules
+from jobforge.contracts.checks.checked import Checked
 from jobforge.contracts.config import PYPROJECT, ContractsConfig
-from jobforge.contracts.layout import FileKind
-from jobforge.contracts.problems import START, Position, Problem
-from jobforge.contracts.validation import Checked
+from jobforge.contracts.loading.layout import FileKind
+from jobforge.contracts.problems import rules
+from jobforge.contracts.problems.problem import START, Position, Problem
 
 
 def check_cross_references(config: ContractsConfig, checked: list[Checked]) -> list[Problem]:

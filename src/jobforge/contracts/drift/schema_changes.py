@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final
 
-from jobforge.contracts.rules import Rule
+from jobforge.contracts.problems.rules import Rule
 
 JsonSchema = Mapping[str, Any] | bool
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from dataclasses import dataclass, field
 
-from jobforge.contracts.problems import START, FieldPath, Position
+from jobforge.contracts.problems.problem import START, FieldPath, Position
 
 
 @dataclass(slots=True)

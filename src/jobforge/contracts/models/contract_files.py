@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from jobforge.contracts.enums import (
+from jobforge.contracts.models.enums import (
     AuthMethod,
     ConnectorStatus,
     CredentialsStorage,
@@ -22,8 +22,8 @@ from jobforge.contracts.enums import (
     RetryStrategy,
     RunnerType,
 )
-from jobforge.contracts.identifiers import DottedId
-from jobforge.contracts.semver import SemVer
+from jobforge.contracts.models.identifiers import DottedId
+from jobforge.contracts.models.semver import SemVer
 
 MAX_ATTEMPTS_LIMIT = 100
 MAX_TIMEOUT_SECONDS = 7 * 24 * 3600

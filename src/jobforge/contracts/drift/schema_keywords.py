@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
-from jobforge.contracts.schema_changes import (
+from jobforge.contracts.drift.schema_changes import (
     BOUND_LOOSENED,
     BOUND_TIGHTENED,
     ENUM_CHANGED,

@@ -1,0 +1,1 @@
+"""Checks: each file against its model, then the files against each other."""

@@ -1,0 +1,1 @@
+"""Drift: the lock, the schema differ, and the versioning rules a change must follow."""

@@ -1,0 +1,1 @@
+"""The models: runner contracts, connector metadata and goldens, and their JSON Schemas."""

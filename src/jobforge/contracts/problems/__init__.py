@@ -1,0 +1,1 @@
+"""Problems: the rule catalogue, one problem at ``path:line:column``, and the reporters."""

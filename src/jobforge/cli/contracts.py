@@ -17,7 +17,7 @@ from jobforge.errors import ConfigurationError, JobForgeError
 
 PROG = "jobforge-contracts"
 # One module per subcommand in jobforge.cli.contracts_commands, each with register(subparsers).
-COMMAND_MODULES = ("validate", "schema", "registry", "drift", "replay", "fuzz", "check")
+COMMAND_MODULES = ("init", "validate", "schema", "registry", "drift", "replay", "fuzz", "check")
 
 
 def build_parser() -> argparse.ArgumentParser:

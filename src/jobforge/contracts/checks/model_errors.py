@@ -7,14 +7,13 @@ value); the loaded file knows where each path sits, so every error gets a line a
 from __future__ import annotations
 
 import difflib
-import json
 import types
 import typing
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from jobforge.contracts.loading.loader import LoadedFile, json_type
+from jobforge.contracts.loading.loader import LoadedFile, describe_value, show_value
 from jobforge.contracts.models.contract_files import (
     ISO_DATE_PATTERN,
     JSON_SCHEMA_MESSAGE_START,
@@ -25,22 +24,21 @@ from jobforge.contracts.models.semver import SEMVER_MESSAGE_START
 from jobforge.contracts.problems import rules
 from jobforge.contracts.problems.problem import FieldPath, Problem
 
-MAX_SHOWN_VALUE_CHARACTERS = 60
 _PATTERN_NAMES = {
     DOTTED_ID_PATTERN: "a dotted lower-case name such as 'billing.invoice.send'",
     RFC3339_PATTERN: "an RFC 3339 timestamp such as '2000-01-01T00:00:00Z'",
     ISO_DATE_PATTERN: "a date such as '2027-01-31'",
 }
 _TYPE_NAMES = {
-    "bool_type": "boolean",
-    "int_type": "integer",
-    "int_from_float": "integer",
-    "float_type": "number",
-    "string_type": "string",
-    "dict_type": "object",
-    "model_type": "object",
-    "model_attributes_type": "object",
-    "list_type": "array",
+    "bool_type": "a boolean",
+    "int_type": "an integer",
+    "int_from_float": "an integer",
+    "float_type": "a number",
+    "string_type": "a string",
+    "dict_type": "an object",
+    "model_type": "an object",
+    "model_attributes_type": "an object",
+    "list_type": "an array",
 }
 
 
@@ -74,7 +72,7 @@ def _problem(detail: Any, model: type[BaseModel], loaded: LoadedFile) -> Problem
     if expected_type is not None:
         got = detail.get("input")
         return loaded.problem(
-            loc, rules.WRONG_TYPE, f"expected {expected_type}, got {json_type(got)} {_show(got)}"
+            loc, rules.WRONG_TYPE, f"expected {expected_type}, got {describe_value(got)}"
         )
     message = _describe(detail)
     return loaded.problem(loc, _rule_for(message), message)
@@ -94,25 +92,15 @@ def _describe(detail: Any) -> str:
     got = detail.get("input")
     context = detail.get("ctx") or {}
     if kind in {"enum", "literal_error"}:
-        return f"expected one of {context.get('expected')}, got {_show(got)}"
+        return f"expected one of {context.get('expected')}, got {show_value(got)}"
     if kind == "string_pattern_mismatch" and context.get("pattern") in _PATTERN_NAMES:
-        return f"{_show(got)} is not {_PATTERN_NAMES[context['pattern']]}"
+        return f"{show_value(got)} is not {_PATTERN_NAMES[context['pattern']]}"
     if kind == "string_pattern_mismatch":
-        return f"{_show(got)} does not match the pattern {context.get('pattern')}"
+        return f"{show_value(got)} does not match the pattern {context.get('pattern')}"
     if kind == "value_error":
         return str(context.get("error", detail["msg"]))
     message: str = detail["msg"]
-    return f"{message[0].lower()}{message[1:]}, got {_show(got)}"
-
-
-def _show(value: Any) -> str:
-    try:
-        text = json.dumps(value, ensure_ascii=False, sort_keys=True)
-    except (TypeError, ValueError):
-        text = repr(value)
-    if len(text) > MAX_SHOWN_VALUE_CHARACTERS:
-        text = text[: MAX_SHOWN_VALUE_CHARACTERS - 1] + "…"
-    return text
+    return f"{message[0].lower()}{message[1:]}, got {show_value(got)}"
 
 
 def _unknown_key_message(key: str, model: type[BaseModel], loc: FieldPath) -> str:

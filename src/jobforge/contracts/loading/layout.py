@@ -2,9 +2,10 @@
 
 The layout is fixed so that a file's kind follows from its path:
 ``connectors/<connector_id>/metadata.json``, ``contracts/runners/<runner_id>.yaml`` and
-``goldens/<runner_id>/<case>.yaml``. A file that looks meant to be one of these but is
-named otherwise (``metadata.yml``, ``Metadata.json``, ``case.yml``) is a problem, so that
-it is never silently skipped.
+``goldens/<runner_id>/<case>.yaml`` (each folder as configured). A file that looks meant
+to be one of these but is named otherwise (``metadata.yml``, ``Metadata.json``,
+``case.yml``) is a problem, so that it is never silently skipped. Messages name the
+folders the project configured, not the defaults.
 """
 
 from __future__ import annotations
@@ -23,10 +24,24 @@ CONNECTOR_FILE = "metadata.json"
 CONTRACT_SUFFIX = ".yaml"
 _YAML_LOOKALIKES = {".yml", ".json", ".yaml"}
 _README_NAMES = {"readme.md", "readme.rst", "readme.txt", ".gitkeep"}
-EXPECTED_LAYOUT = (
-    "connectors/<connector_id>/metadata.json, contracts/runners/<runner_id>.yaml "
-    "or goldens/<runner_id>/<case>.yaml"
-)
+
+
+def connector_pattern(config: ContractsConfig) -> str:
+    """``connectors/<connector_id>/metadata.json``, with the configured folder."""
+    return f"{config.relative(config.connectors_dir)}/<connector_id>/{CONNECTOR_FILE}"
+
+
+def runner_pattern(config: ContractsConfig) -> str:
+    return f"{config.relative(config.runners_dir)}/<runner_id>{CONTRACT_SUFFIX}"
+
+
+def golden_pattern(config: ContractsConfig) -> str:
+    return f"{config.relative(config.goldens_dir)}/<runner_id>/<case>{CONTRACT_SUFFIX}"
+
+
+def expected_layout(config: ContractsConfig) -> str:
+    """Where each kind of contract file goes, for messages about a file that is none."""
+    return f"{connector_pattern(config)}, {runner_pattern(config)} or {golden_pattern(config)}"
 
 
 class FileKind(StrEnum):
@@ -68,11 +83,13 @@ def classify(path: Path, config: ContractsConfig) -> ContractFile | Misnamed | N
             continue
         if lowered in _README_NAMES:
             return None
-        return classifier(parts, path, display)
+        return classifier(parts, path, display, config)
     return None
 
 
-def _connector(parts: tuple[str, ...], path: Path, display: str) -> ContractFile | Misnamed | None:
+def _connector(
+    parts: tuple[str, ...], path: Path, display: str, config: ContractsConfig
+) -> ContractFile | Misnamed | None:
     name = parts[-1]
     if len(parts) == 2 and name == CONNECTOR_FILE:
         return ContractFile(FileKind.CONNECTOR, path, display)
@@ -80,31 +97,34 @@ def _connector(parts: tuple[str, ...], path: Path, display: str) -> ContractFile
     if not looks_meant:
         return None
     if len(parts) != 2:
-        return Misnamed(
-            display, "connector metadata goes in connectors/<connector_id>/metadata.json"
-        )
+        return Misnamed(display, f"connector metadata goes in {connector_pattern(config)}")
     return Misnamed(display, f"connector metadata must be named {CONNECTOR_FILE!r}, got {name!r}")
 
 
-def _runner(parts: tuple[str, ...], path: Path, display: str) -> ContractFile | Misnamed | None:
+def _runner(
+    parts: tuple[str, ...], path: Path, display: str, config: ContractsConfig
+) -> ContractFile | Misnamed | None:
     suffix = Path(parts[-1]).suffix
     if len(parts) == 1 and suffix == CONTRACT_SUFFIX:
         return ContractFile(FileKind.RUNNER, path, display)
     if suffix.lower() not in _YAML_LOOKALIKES:
         return None
     if len(parts) != 1:
-        return Misnamed(display, "runner contracts go directly in the runners folder")
+        folder = config.relative(config.runners_dir)
+        return Misnamed(display, f"runner contracts go directly in {folder}/")
     return Misnamed(display, f"runner contracts end in {CONTRACT_SUFFIX!r}, got {suffix!r}")
 
 
-def _golden(parts: tuple[str, ...], path: Path, display: str) -> ContractFile | Misnamed | None:
+def _golden(
+    parts: tuple[str, ...], path: Path, display: str, config: ContractsConfig
+) -> ContractFile | Misnamed | None:
     suffix = Path(parts[-1]).suffix
     if len(parts) == 2 and suffix == CONTRACT_SUFFIX:
         return ContractFile(FileKind.GOLDEN, path, display)
     if suffix.lower() not in _YAML_LOOKALIKES:
         return None
     if len(parts) != 2:
-        return Misnamed(display, "goldens go in goldens/<runner_id>/<case>.yaml")
+        return Misnamed(display, f"goldens go in {golden_pattern(config)}")
     return Misnamed(display, f"golden cases end in {CONTRACT_SUFFIX!r}, got {suffix!r}")
 
 

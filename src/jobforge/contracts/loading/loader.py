@@ -13,7 +13,6 @@ messages talk about YAML to someone who wrote JSON.
 from __future__ import annotations
 
 import datetime
-import functools
 import json
 import math
 import re
@@ -22,7 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from jobforge.contracts.loading import json_syntax
 from jobforge.contracts.loading.positions import LineIndex, PositionIndex
+from jobforge.contracts.loading.yaml_composer import AnchorRefused, NestingTooDeep, strict_composer
 from jobforge.contracts.problems import rules
 from jobforge.contracts.problems.problem import (
     START,
@@ -34,12 +35,15 @@ from jobforge.contracts.problems.problem import (
 
 if TYPE_CHECKING:
     from ruamel.yaml.comments import CommentedMap, CommentedSeq
-    from ruamel.yaml.composer import Composer
 
 DEFAULT_MAX_FILE_BYTES = 1024 * 1024
+# Arrays and objects (sequences and mappings) nested in one another, in JSON and YAML alike.
 # Contract files nest a JSON Schema inside a runner contract; 100 levels is far beyond that,
-# and well inside Python's recursion limit.
-MAX_YAML_DEPTH = 100
+# and keeps every recursive step (parsers, the position scanner, pydantic) well inside
+# Python's recursion limit. A golden's payloads still meet the router's own limit of 64.
+MAX_NESTING_DEPTH = 100
+NESTING_MESSAGE = f"nesting deeper than {MAX_NESTING_DEPTH} levels"
+MAX_SHOWN_VALUE_CHARACTERS = 60
 
 
 class _Refused(Exception):
@@ -107,30 +111,37 @@ def load_file(
             loaded.problem(
                 (),
                 rules.WRONG_TYPE,
-                f"expected an object at the top level, got {json_type(loaded.data)}",
+                f"expected an object at the top level, got {describe_value(loaded.data)}",
             )
         )
     return loaded
 
 
-# Order matters: bool is a subclass of int.
-_JSON_TYPE_NAMES: tuple[tuple[type, str], ...] = (
-    (type(None), "null"),
-    (bool, "boolean"),
-    (int, "integer"),
-    (float, "number"),
-    (str, "string"),
-    (list, "array"),
-    (dict, "object"),
-)
+def show_value(value: Any) -> str:
+    """A plain value as JSON, cut to a length that fits in a message."""
+    try:
+        text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    except (TypeError, ValueError):
+        text = repr(value)
+    if len(text) > MAX_SHOWN_VALUE_CHARACTERS:
+        text = text[: MAX_SHOWN_VALUE_CHARACTERS - 1] + "…"
+    return text
 
 
-def json_type(value: Any) -> str:
-    """The JSON name of a plain value's type, for messages."""
-    for python_type, name in _JSON_TYPE_NAMES:
-        if isinstance(value, python_type):
-            return name
-    return type(value).__name__
+def describe_value(value: Any) -> str:
+    """A plain value named for a message: ``null``, ``true``, ``the number 3``,
+    ``the string "x"``, ``an array``, ``an object``."""
+    if value is None or isinstance(value, bool):
+        return show_value(value)
+    if isinstance(value, int | float):
+        return f"the number {show_value(value)}"
+    if isinstance(value, str):
+        return f"the string {show_value(value)}"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return f"a {type(value).__name__}"
 
 
 def _fail(loaded: LoadedFile, rule: rules.Rule, message: str, at: Position = START) -> LoadedFile:
@@ -178,6 +189,10 @@ def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def _load_json(text: str, loaded: LoadedFile) -> None:
     from jobforge.contracts.loading.json_positions import scan_json  # noqa: PLC0415 - only on demand
 
+    too_deep = json_syntax.nesting_too_deep(text, MAX_NESTING_DEPTH)
+    if too_deep is not None:
+        _fail(loaded, rules.INVALID_JSON, NESTING_MESSAGE, LineIndex(text).position(too_deep))
+        return
     loaded._position_source = lambda: scan_json(text).positions
     try:
         loaded.data = json.loads(
@@ -189,17 +204,11 @@ def _load_json(text: str, loaded: LoadedFile) -> None:
     except _Refused:
         _report_json_refusals(text, loaded, scan_json)
     except json.JSONDecodeError as exc:
-        _fail(loaded, rules.INVALID_JSON, _json_error_message(exc), Position(exc.lineno, exc.colno))
-    except (ValueError, RecursionError) as exc:
-        # int() refuses numbers of more than 4300 digits; deep nesting exhausts the stack.
+        message, offset = json_syntax.explain(text, exc)
+        _fail(loaded, rules.INVALID_JSON, message, LineIndex(text).position(offset))
+    except ValueError as exc:
+        # int() refuses numbers of more than 4300 digits.
         _fail(loaded, rules.INVALID_JSON, f"cannot parse: {exc}")
-
-
-def _json_error_message(exc: json.JSONDecodeError) -> str:
-    message = exc.msg[0].lower() + exc.msg[1:]
-    if exc.msg == "Unexpected UTF-8 BOM (decode using utf-8-sig)":
-        message = "the file starts with a byte order mark; save it as UTF-8 without BOM"
-    return message
 
 
 def _report_json_refusals(text: str, loaded: LoadedFile, scan: Callable[[str], Any]) -> None:
@@ -232,52 +241,24 @@ def _report_json_refusals(text: str, loaded: LoadedFile, scan: Callable[[str], A
 # ---------------------------------------------------------------- YAML
 
 
-class _AnchorRefused(Exception):
-    """Raised by the composer at the first anchor or alias, before anything is built."""
-
-    def __init__(self, line: int, column: int) -> None:
-        super().__init__(line, column)
-        self.position = Position(line + 1, column + 1)
-
-
-@functools.cache
-def _no_anchor_composer() -> type[Composer]:
-    """A ruamel composer that refuses anchors and aliases.
-
-    Refusing in the composer (rather than scanning the event stream first) costs no second
-    parse, and an alias bomb never expands: the first anchor stops the load, and every
-    alias needs an anchor before it.
-    """
-    from ruamel.yaml.composer import Composer  # noqa: PLC0415
-    from ruamel.yaml.events import AliasEvent  # noqa: PLC0415
-
-    class NoAnchorComposer(Composer):
-        def compose_node(self, parent: Any, index: Any) -> Any:
-            event = self.parser.peek_event()
-            if isinstance(event, AliasEvent) or getattr(event, "anchor", None) is not None:
-                raise _AnchorRefused(event.start_mark.line, event.start_mark.column)
-            return super().compose_node(parent, index)
-
-    return NoAnchorComposer
-
-
 def _yaml_loader() -> Any:
-    """A fresh round-trip loader per file: ruamel keeps state (nesting depth) across loads."""
+    """A fresh round-trip loader per file: the composer keeps state (depth, refusals)."""
     from ruamel.yaml import YAML  # noqa: PLC0415 - YAML costs ~50 ms to import
 
     yaml = YAML(typ="rt")
-    yaml.Composer = _no_anchor_composer()
-    yaml.max_depth = MAX_YAML_DEPTH
+    # ruamel's own max_depth (off by default) counts scalars too; the strict composer
+    # counts arrays and objects, as the JSON limit does.
+    yaml.Composer = strict_composer(MAX_NESTING_DEPTH)
     return yaml
 
 
 def _load_yaml(text: str, loaded: LoadedFile) -> None:
-    from ruamel.yaml.composer import MaxDepthExceededError  # noqa: PLC0415
     from ruamel.yaml.error import MarkedYAMLError, YAMLError  # noqa: PLC0415
 
+    yaml = _yaml_loader()
     try:
-        document = _yaml_loader().load(text)
-    except _AnchorRefused as refused:
+        document = yaml.load(text)
+    except AnchorRefused as refused:
         _fail(
             loaded,
             rules.YAML_ANCHOR,
@@ -285,10 +266,8 @@ def _load_yaml(text: str, loaded: LoadedFile) -> None:
             refused.position,
         )
         return
-    except MaxDepthExceededError as exc:
-        mark = exc.problem_mark
-        at = Position(mark.line + 1, mark.column + 1) if mark is not None else START
-        _fail(loaded, rules.INVALID_YAML, f"nested deeper than {MAX_YAML_DEPTH} levels", at)
+    except NestingTooDeep as too_deep:
+        _fail(loaded, rules.INVALID_YAML, NESTING_MESSAGE, too_deep.position)
         return
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -307,10 +286,9 @@ def _load_yaml(text: str, loaded: LoadedFile) -> None:
     except YAMLError as exc:
         _fail(loaded, rules.INVALID_YAML, str(exc).strip().splitlines()[0])
         return
-    except RecursionError:
-        _fail(loaded, rules.INVALID_YAML, "the document is nested too deeply")
-        return
-    if document is None:
+    for node in yaml.composer.refused:
+        _fail(loaded, rules.UNSUPPORTED_YAML_VALUE, node.message, node.position)
+    if document is None and loaded.ok:
         _fail(loaded, rules.EMPTY_FILE, "the file holds no document: expected an object")
         return
     positions = PositionIndex()

@@ -99,7 +99,9 @@ def test_schema_check_fails_with_a_diff_and_writes_nothing(project: Path) -> Non
     schema_dir = project / "contracts" / "schema"
     completed = contracts("schema", "--check", cwd=project)
     assert completed.returncode == 1
-    assert "+++ contracts/schema/connector.schema.json (generated)" in completed.stdout
+    assert (
+        "missing: contracts/schema/connector.schema.json — run `jobforge-contracts schema`"
+    ) in completed.stdout
     assert not schema_dir.exists()
 
     assert contracts("schema", cwd=project).returncode == 0

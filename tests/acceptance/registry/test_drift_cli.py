@@ -64,8 +64,9 @@ def test_no_lock_is_a_problem_with_the_fix(tmp_path: Path) -> None:
     root = make_project(tmp_path / "project", pyproject=SAMPLE_PYPROJECT)
     completed = contracts("drift", cwd=root)
     assert completed.returncode == 1
-    assert "contracts/contracts.lock:1:1: JF605 lock-out-of-date: no lock file yet" in (
-        completed.stdout
+    assert completed.stdout.splitlines()[0] == (
+        "contracts/contracts.lock:1:1: JF605 lock-out-of-date: missing: contracts/contracts.lock "
+        "— run `jobforge-contracts lock` and commit it"
     )
 
 
@@ -193,7 +194,7 @@ def test_outside_a_git_repository_is_a_usage_error(project: Path) -> None:
 def test_a_revision_whose_files_do_not_load_is_reported_with_its_name(project: Path) -> None:
     runner = project / "contracts" / "runners" / "autopilot.ops.scan.yaml"
     good = runner.read_text()
-    runner.write_text(good.replace("runner_type: ops", "runner_type: opz"))
+    runner.write_text(good.replace("runner_type: ops", "runner_type: Ops!"))
     git(project, "init", "-q", "-b", "main")
     git(project, "add", "-A")
     git(project, "commit", "-q", "-m", "broken")

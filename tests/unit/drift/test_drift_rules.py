@@ -174,14 +174,20 @@ def test_versions_never_go_backwards(project: Path) -> None:
     assert rule_ids(drift(project, baseline, lock_mode=False)) == ["JF604"]
 
 
-def test_added_and_removed_contracts_make_the_lock_stale_only(project: Path) -> None:
+def test_added_contracts_make_the_lock_stale_only(project: Path) -> None:
+    result = drift(project, {}, lock_mode=False)
+    assert result.ok
+    assert [c.changes[0].rule.name for c in result.contracts] == ["contract-added"] * 2
+    assert rule_ids(drift(project, {}, lock_mode=True)) == ["JF605", "JF605"]
+
+
+def test_a_removed_contract_is_breaking(project: Path) -> None:
     baseline = snapshot(project)
     runner_path(project).unlink()
     result = drift(project, baseline, lock_mode=False)
-    assert result.ok
+    assert rule_ids(result) == ["JF606"]
     assert [c.changes[0].rule.name for c in result.contracts] == ["contract-removed"]
-    assert rule_ids(drift(project, baseline, lock_mode=True)) == ["JF605"]
-    assert rule_ids(drift(project, {}, lock_mode=True)) == ["JF605"]
+    assert rule_ids(drift(project, baseline, lock_mode=True)) == ["JF606"]
 
 
 @pytest.mark.parametrize(

@@ -10,8 +10,10 @@ import pytest
 from jobforge.contracts.config import load_config
 from jobforge.contracts.contract_set import load_contract_set
 from jobforge.contracts.drift.lockfile import (
+    ContractKind,
     LockFileError,
     canonical_json,
+    entry_positions,
     lock_contracts,
     parse_lock,
     read_lock,
@@ -135,3 +137,15 @@ def test_entry_order_never_changes_the_lock_text(project: Path) -> None:
     contracts = load_contract_set(load_config(project))
     entries = lock_contracts(contracts.runner_models(), contracts.connector_models())
     assert render_lock(dict(reversed(list(entries.items())))) == render_lock(entries)
+
+
+def test_entry_positions_point_at_the_id_of_each_entry(project: Path) -> None:
+    text = lock_text(project)
+    lines = text.splitlines()
+    positions = entry_positions(text)
+    assert set(positions) == {
+        (ContractKind.RUNNER, RUNNER_ID),
+        (ContractKind.CONNECTOR, CONNECTOR_ID),
+    }
+    for (_, contract_id), position in positions.items():
+        assert lines[position.line - 1][position.column - 1 :].startswith(f'"{contract_id}": {{')

@@ -10,7 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from jobforge.cli.common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
-from jobforge.cli.contracts_commands.options import add_format_option, add_root_option
+from jobforge.cli.contracts_commands.options import (
+    add_format_option,
+    add_root_option,
+    add_verbose_option,
+)
 from jobforge.cli.contracts_commands.replay import DATABASE_URL_VARIABLE
 from jobforge.errors import ConfigurationError, JobForgeError
 
@@ -26,11 +30,13 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--database-url", metavar="URL", default=os.environ.get(DATABASE_URL_VARIABLE),
-        help="server for replay's throwaway databases (default: embedded PostgreSQL)",
+        help=f"server for replay's throwaway databases (default: ${DATABASE_URL_VARIABLE}, "
+        "else an embedded PostgreSQL)",
     )  # fmt: skip
     parser.add_argument("--jobs", type=int, default=1, metavar="N", help="replay in parallel")
     parser.add_argument("--junit-xml", type=Path, metavar="FILE", help="replay's JUnit report")
     parser.add_argument("--no-replay", action="store_true", help="skip golden replay")
+    add_verbose_option(parser)
     add_root_option(parser)
     add_format_option(parser)
     parser.set_defaults(run=run)
@@ -39,11 +45,12 @@ def register(subparsers: Any) -> None:
 def _steps(arguments: argparse.Namespace) -> list[tuple[str, list[str]]]:
     common = ["--root", str(arguments.root)] if arguments.root else []
     formatted = [*common, "--format", arguments.format]
+    verbose = ["--verbose"] if arguments.verbose else []
     steps = [
         ("validate", ["validate", *formatted]),
-        ("schema", ["schema", "--check", *common]),
-        ("registry", ["generate-registry", "--check", *formatted]),
-        ("drift", ["drift", *formatted]),
+        ("schema", ["schema", "--check", *verbose, *common]),
+        ("registry", ["generate-registry", "--check", *verbose, *formatted]),
+        ("drift", ["drift", *verbose, *formatted]),
     ]
     if not arguments.no_replay:
         replay = ["replay", "--jobs", str(arguments.jobs), *common]

@@ -1,8 +1,9 @@
 """``jobforge-contracts drift [--against REF]`` and ``jobforge-contracts lock [--force]``.
 
 ``drift`` compares the contracts with the committed lock (or with a git revision) and
-fails on unversioned or unannounced changes. ``lock`` rewrites the lock after an intended
-change, and refuses to when ``drift`` would fail for a reason other than the lock itself.
+fails on unversioned or unannounced changes, and on removals not recorded in
+contracts/removed.yaml. ``lock`` rewrites the lock after an intended change, and refuses
+to when ``drift`` would fail for a reason other than the lock itself.
 """
 
 from __future__ import annotations
@@ -16,13 +17,19 @@ from jobforge.cli.common import EXIT_FAILURE, EXIT_OK
 from jobforge.cli.contracts_commands.options import (
     add_format_option,
     add_root_option,
+    add_verbose_option,
     project_root,
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from jobforge.contracts.config import ContractsConfig
     from jobforge.contracts.contract_set import ContractSet
-    from jobforge.contracts.drift.contract_drift import DriftResult
+    from jobforge.contracts.drift.contract_drift import DriftResult, Origin
+    from jobforge.contracts.drift.lockfile import LockKey
+    from jobforge.contracts.drift.removals import Removals
+    from jobforge.contracts.problems.problem import Problem
 
 PROG = "jobforge-contracts drift"
 LOCK_PROG = "jobforge-contracts lock"
@@ -36,7 +43,8 @@ def register(subparsers: Any) -> None:
             "Compare runner contracts and connector metadata with contracts/contracts.lock "
             "(or, with --against, with the files at a git revision). Fails when a contract "
             "changed without a version bump, when a breaking change lacks a major bump or a "
-            "breaking_changes entry, and (against the lock) when the lock is out of date. "
+            "breaking_changes entry, when a runner or connector was removed without a record "
+            "in contracts/removed.yaml, and (against the lock) when the lock is out of date. "
             "Exit 0 when all is well, 1 on problems, 2 on usage errors."
         ),
     )
@@ -47,6 +55,7 @@ def register(subparsers: Any) -> None:
         help="compare with the contracts at this git revision instead of the lock",
     )
     _add_lock_option(drift)
+    add_verbose_option(drift)
     add_root_option(drift)
     add_format_option(drift)
     drift.set_defaults(run=run_drift)
@@ -97,37 +106,74 @@ def _load(arguments: argparse.Namespace) -> tuple[ContractsConfig, ContractSet]:
     return config, load_contract_set(config)
 
 
-def _report(result: DriftResult, output_format: str) -> int:
-    from jobforge.contracts.drift.reporters import REPORTERS  # noqa: PLC0415
+def _removals(config: ContractsConfig) -> tuple[Removals, list[Problem]]:
+    from jobforge.contracts.drift.removals import REMOVALS_FILE_NAME, read_removals  # noqa: PLC0415
 
-    sys.stdout.write(REPORTERS[output_format](result))
+    path = config.runners_dir.parent / REMOVALS_FILE_NAME
+    return read_removals(path, config.relative(path))
+
+
+def _lock_origin(lock_path: Path, display: str) -> Callable[[LockKey], Origin]:
+    """Where a locked contract's entry is, read from the lock only when one is asked for."""
+    from jobforge.contracts.drift.contract_drift import Origin  # noqa: PLC0415
+    from jobforge.contracts.drift.lockfile import entry_positions  # noqa: PLC0415
+    from jobforge.contracts.problems.problem import START  # noqa: PLC0415
+
+    found: dict[LockKey, Any] = {}
+
+    def origin(key: LockKey) -> Origin:
+        if not found:
+            found.update(entry_positions(lock_path.read_text(encoding="utf-8")))
+        return Origin(display, found.get(key, START))
+
+    return origin
+
+
+def _report(result: DriftResult, output_format: str, *, verbose: bool = False) -> int:
+    from jobforge.contracts.drift.reporters import render  # noqa: PLC0415
+
+    sys.stdout.write(render(result, output_format, verbose=verbose))
     return EXIT_OK if result.ok else EXIT_FAILURE
 
 
-def _unreadable(contracts: ContractSet, output_format: str, program: str) -> int:
+def _unreadable(problems: list[Problem], output_format: str, program: str) -> int:
     from jobforge.contracts.drift.reporters import render_file_problems  # noqa: PLC0415
 
-    sys.stdout.write(render_file_problems(contracts.problems, output_format, program))
+    sys.stdout.write(render_file_problems(problems, output_format, program))
     return EXIT_FAILURE
 
 
 def run_drift(arguments: argparse.Namespace) -> int:
     from jobforge.contracts.contract_set import load_contract_set_at  # noqa: PLC0415
-    from jobforge.contracts.drift.contract_drift import LOCK_OUT_OF_DATE, DriftResult, compare  # noqa: PLC0415
+    from jobforge.contracts.drift.contract_drift import (  # noqa: PLC0415
+        LOCK_OUT_OF_DATE,
+        DriftResult,
+        compare,
+        origins_of,
+    )
     from jobforge.contracts.drift.lockfile import lock_contracts, read_lock  # noqa: PLC0415
     from jobforge.contracts.problems.problem import START, Problem  # noqa: PLC0415
 
     config, contracts = _load(arguments)
-    if not contracts.ok:
-        return _unreadable(contracts, arguments.format, PROG)
+    output_format, verbose = arguments.format, arguments.verbose
+    removals, removal_problems = _removals(config)
+    if not contracts.ok or removal_problems:
+        return _unreadable([*contracts.problems, *removal_problems], output_format, PROG)
     if arguments.against is not None:
         revision: str = arguments.against
         before = load_contract_set_at(config, revision)
         if not before.ok:
-            return _unreadable(before, arguments.format, PROG)
+            return _unreadable(before.problems, output_format, PROG)
         baseline = lock_contracts(before.runner_models(), before.connector_models())
-        result = compare(baseline, contracts, baseline_name=revision, lock_mode=False)
-        return _report(result, arguments.format)
+        result = compare(
+            baseline,
+            contracts,
+            baseline_name=revision,
+            lock_mode=False,
+            removals=removals,
+            origin=origins_of(before),
+        )
+        return _report(result, output_format, verbose=verbose)
     lock_path = _lock_path(config, arguments.lock)
     display = config.relative(lock_path)
     locked = read_lock(lock_path, display)
@@ -137,11 +183,18 @@ def run_drift(arguments: argparse.Namespace) -> int:
             START,
             (),
             LOCK_OUT_OF_DATE,
-            "no lock file yet; run `jobforge-contracts lock` and commit it",
+            f"missing: {display} — run `jobforge-contracts lock` and commit it",
         )
-        return _report(DriftResult(baseline=display, problems=[missing]), arguments.format)
-    result = compare(locked, contracts, baseline_name=display, lock_mode=True)
-    return _report(result, arguments.format)
+        return _report(DriftResult(baseline=display, problems=[missing]), output_format)
+    result = compare(
+        locked,
+        contracts,
+        baseline_name=display,
+        lock_mode=True,
+        removals=removals,
+        origin=_lock_origin(lock_path, display),
+    )
+    return _report(result, output_format, verbose=verbose)
 
 
 def run_lock(arguments: argparse.Namespace) -> int:
@@ -157,8 +210,9 @@ def run_lock(arguments: argparse.Namespace) -> int:
     config, contracts = _load(arguments)
     lock_path = _lock_path(config, arguments.lock)
     display = config.relative(lock_path)
-    if not contracts.ok:
-        return _unreadable(contracts, arguments.format, LOCK_PROG)
+    removals, removal_problems = _removals(config)
+    if not contracts.ok or removal_problems:
+        return _unreadable([*contracts.problems, *removal_problems], arguments.format, LOCK_PROG)
     try:
         locked = read_lock(lock_path, display)
     except LockFileError:
@@ -166,7 +220,14 @@ def run_lock(arguments: argparse.Namespace) -> int:
             raise
         locked = None
     if locked is not None and not arguments.force:
-        result = compare(locked, contracts, baseline_name=display, lock_mode=False)
+        result = compare(
+            locked,
+            contracts,
+            baseline_name=display,
+            lock_mode=False,
+            removals=removals,
+            origin=_lock_origin(lock_path, display),
+        )
         if not result.ok:
             _report(result, arguments.format)
             print(

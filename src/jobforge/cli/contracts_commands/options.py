@@ -1,4 +1,4 @@
-"""Options every ``jobforge-contracts`` command shares: ``--root`` and ``--format``."""
+"""Options ``jobforge-contracts`` commands share: ``--root``, ``--format`` and ``--verbose``."""
 
 from __future__ import annotations
 
@@ -26,6 +26,14 @@ def add_format_option(parser: argparse.ArgumentParser) -> None:
         choices=FORMATS,
         default="text",
         help="output: text (path:line:column lines), json, or github (workflow annotations)",
+    )
+
+
+def add_verbose_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--verbose",
+        action="store_true",
+        help="show whole diffs and every change (default: the first lines of each, and a count)",
     )
 
 

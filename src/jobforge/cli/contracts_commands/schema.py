@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import difflib
 import sys
 from pathlib import Path
 from typing import Any
 
 from jobforge.cli.common import EXIT_FAILURE, EXIT_OK
-from jobforge.cli.contracts_commands.options import add_root_option, project_root
+from jobforge.cli.contracts_commands.options import (
+    add_root_option,
+    add_verbose_option,
+    project_root,
+)
 
 PROG = "jobforge-contracts schema"
 SCHEMA_GLOB = "*.schema.json"
@@ -21,13 +24,14 @@ def register(subparsers: Any) -> None:
         help="write the JSON Schemas of the models to the schema folder",
         description=(
             "Write contracts/schema/{runner,connector,golden}.schema.json (the schema_dir of "
-            "[tool.jobforge.contracts]). With --check, write nothing and fail with a diff "
-            "when the committed files differ."
+            "[tool.jobforge.contracts]). With --check, write nothing and fail when the "
+            "committed files differ, naming each file and the fix, with a short diff."
         ),
     )
     parser.add_argument(
         "--check", action="store_true", help="write nothing; exit 1 with a diff if out of date"
     )
+    add_verbose_option(parser)
     add_root_option(parser)
     parser.set_defaults(run=run)
 
@@ -46,7 +50,8 @@ def run(arguments: argparse.Namespace) -> int:
         else []
     )
     if arguments.check:
-        return _check(folder, display, expected, stale)
+        fix = f"{PROG} --root {arguments.root}" if arguments.root else PROG
+        return _check(folder, display, expected, stale, fix=fix, verbose=arguments.verbose)
     folder.mkdir(parents=True, exist_ok=True)
     written = 0
     for name, text in sorted(expected.items()):
@@ -60,27 +65,23 @@ def run(arguments: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _check(folder: Path, display: str, expected: dict[str, str], stale: list[str]) -> int:
-    diffs: list[str] = []
-    for name, text in sorted(expected.items()):
-        target = folder / name
-        current = target.read_text(encoding="utf-8") if target.is_file() else ""
-        if current != text:
-            diffs.extend(
-                difflib.unified_diff(
-                    current.splitlines(keepends=True),
-                    text.splitlines(keepends=True),
-                    fromfile=f"{display}/{name}" if target.is_file() else "/dev/null",
-                    tofile=f"{display}/{name} (generated)",
-                )
-            )
-    for name in stale:
-        diffs.append(f"{display}/{name}: not generated any more; remove it\n")
-    if not diffs:
+def _check(
+    folder: Path,
+    display: str,
+    expected: dict[str, str],
+    stale: list[str],
+    *,
+    fix: str,
+    verbose: bool,
+) -> int:
+    from jobforge.contracts.drift.generated_files import (  # noqa: PLC0415
+        compare_files,
+        render_report,
+    )
+
+    files = compare_files(folder, display, expected, stale)
+    if not files:
         print(f"{PROG}: ok: {len(expected)} schemas in {display}/ are up to date")
         return EXIT_OK
-    sys.stdout.writelines(diffs)
-    print(
-        f"{PROG}: {display}/ is out of date; run `jobforge-contracts schema` and commit the result"
-    )
+    sys.stdout.write(render_report(files, program=PROG, folder=display, fix=fix, verbose=verbose))
     return EXIT_FAILURE

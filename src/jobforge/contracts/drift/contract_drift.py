@@ -4,24 +4,28 @@ For each runner and connector present on both sides, the surfaces (see ``lockfil
 compared. A change needs a version bump; a breaking change needs a major bump (for 0.x
 versions, a minor bump: the leftmost non-zero part, as Cargo reads semver) AND an entry
 for the new version in the contract's ``breaking_changes``, so the break is announced to
-users, as Airbyte's ``breakingChanges`` does. Results are collected, never printed here.
+users, as Airbyte's ``breakingChanges`` does. A removed runner or connector breaks every
+caller and has no version left to bump: it needs a record in ``contracts/removed.yaml``
+(see ``removals``). Results are collected, never printed here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 from jobforge.contracts.contract_set import ContractSet, Located
 from jobforge.contracts.drift import schema_diff
 from jobforge.contracts.drift.lockfile import (
+    SECTIONS,
     ContractKind,
     LockedContract,
     LockKey,
     lock_connector,
     lock_runner,
 )
+from jobforge.contracts.drift.removals import NO_REMOVALS, Removals
 from jobforge.contracts.drift.schema_diff import Role
 from jobforge.contracts.models.semver import Version, parse_semver
 from jobforge.contracts.problems.problem import START, Position, Problem
@@ -55,14 +59,29 @@ VERSION_DECREASED = Rule("JF604", "version-decreased", "A contract's version wen
 LOCK_OUT_OF_DATE = Rule(
     "JF605", "lock-out-of-date", "The lock does not match the contracts; run the lock command."
 )
+REMOVAL_NOT_RECORDED = Rule(
+    "JF606",
+    "contract-removed-not-recorded",
+    "A runner or connector was removed without a record of its last version in "
+    "contracts/removed.yaml.",
+)
 DRIFT_RULES: Final = (
     VERSION_NOT_BUMPED,
     NEEDS_MAJOR_BUMP,
     BREAKING_NOT_RECORDED,
     VERSION_DECREASED,
     LOCK_OUT_OF_DATE,
+    REMOVAL_NOT_RECORDED,
 )
 _SCHEMA_RULES: Final = {rule.id: rule for rule in schema_diff.RULES}
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where a baseline contract was: its file at a git revision, or its entry in the lock."""
+
+    display: str
+    position: Position
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,17 +137,34 @@ def current_entries(contracts: ContractSet) -> dict[LockKey, tuple[LockedContrac
     return entries
 
 
+def origins_of(contracts: ContractSet) -> Callable[[LockKey], Origin]:
+    """Where each contract of ``contracts`` sits: its file, at the key of its id."""
+
+    def origin(key: LockKey) -> Origin:
+        kind, contract_id = key
+        table = contracts.runners if kind is ContractKind.RUNNER else contracts.connectors
+        located = table[contract_id]
+        id_key = "runner_id" if kind is ContractKind.RUNNER else "connector_id"
+        return Origin(located.display, located.loaded.positions.key((id_key,)))
+
+    return origin
+
+
 def compare(
     baseline: Mapping[LockKey, LockedContract],
     contracts: ContractSet,
     *,
     baseline_name: str,
     lock_mode: bool,
+    removals: Removals = NO_REMOVALS,
+    origin: Callable[[LockKey], Origin] | None = None,
 ) -> DriftResult:
     """Check ``contracts`` against ``baseline``.
 
     ``lock_mode``: the baseline is the committed lock, so any difference at all (even a
-    correctly bumped one) means the lock is out of date.
+    correctly bumped one) means the lock is out of date. ``removals``: the removals the
+    project records; ``origin``: where a baseline contract was, to point at a removed one
+    (the baseline's name at line 1 without it).
     """
     result = DriftResult(baseline=baseline_name)
     current = current_entries(contracts)
@@ -138,7 +174,8 @@ def compare(
         result.compared += 1
         if new_pair is None:
             assert old is not None
-            _removed(old, result, lock_mode=lock_mode)
+            where = origin(key) if origin else Origin(baseline_name, START)
+            _removed(old, where, removals, result, lock_mode=lock_mode)
             continue
         new, located = new_pair
         if old is None:
@@ -149,28 +186,73 @@ def compare(
     return result
 
 
-def _removed(old: LockedContract, result: DriftResult, *, lock_mode: bool) -> None:
-    drift = ContractDrift(old.kind, old.contract_id, result.baseline, old.version, None)
+def _removed(
+    old: LockedContract,
+    where: Origin,
+    removals: Removals,
+    result: DriftResult,
+    *,
+    lock_mode: bool,
+) -> None:
+    name = f"{old.kind} {old.contract_id}"
+    drift = ContractDrift(old.kind, old.contract_id, where.display, old.version, None)
     drift.changes.append(
-        ContractChange(
-            CONTRACT_REMOVED,
-            f"{old.kind} {old.contract_id}",
-            f"{old.kind} {old.contract_id} {old.version} is gone",
-            breaking=True,
-        )
+        ContractChange(CONTRACT_REMOVED, name, f"{name} {old.version} is gone", breaking=True)
     )
     result.contracts.append(drift)
-    if lock_mode:
+    problem = _removal_problem(old, where, removals, result.baseline)
+    if problem is not None:
+        result.problems.append(problem)
+    elif lock_mode:
         result.problems.append(
             Problem(
-                result.baseline,
-                START,
+                where.display,
+                where.position,
                 (),
                 LOCK_OUT_OF_DATE,
-                f"{old.kind} {old.contract_id} is in the lock but no longer in the project; "
-                "if that is intended, run `jobforge-contracts lock` and commit the lock",
+                f"{name} is in the lock but no longer in the project (its removal is "
+                f"recorded in {removals.display}); run `jobforge-contracts lock` and "
+                "commit the lock",
             )
         )
+
+
+def _removal_problem(
+    old: LockedContract, where: Origin, removals: Removals, baseline: str
+) -> Problem | None:
+    """None when ``removals`` records the removal of ``old`` at its version."""
+    name = f"{old.kind} {old.contract_id}"
+    recorded = removals.find(old.kind, old.contract_id)
+    if recorded is None:
+        return Problem(
+            where.display,
+            where.position,
+            (),
+            REMOVAL_NOT_RECORDED,
+            f"{name} {old.version} was removed, which breaks {_users(old)}; if that is "
+            f"intended, record it in {removals.display}: {SECTIONS[old.kind]}: "
+            f"{{{old.contract_id}: {{last_version: {old.version}, message: what its users "
+            "must do instead}}; otherwise restore it",
+        )
+    last_version = recorded.removal.last_version
+    if _precedence(parse_semver(last_version)) == _precedence(parse_semver(old.version)):
+        return None
+    return Problem(
+        recorded.display,
+        recorded.last_version_at,
+        (SECTIONS[old.kind], old.contract_id, "last_version"),
+        REMOVAL_NOT_RECORDED,
+        f"records the removal of {name} at {last_version}, but {baseline} has "
+        f"{old.version}; a removal is recorded for the version removed: "
+        f"last_version: {old.version}",
+    )
+
+
+def _users(old: LockedContract) -> str:
+    if old.kind is ContractKind.RUNNER:
+        job_types = sorted(old.surface.get("job_types", {}))
+        return f"every caller of its job types ({', '.join(job_types)})"
+    return "every runner that calls it"
 
 
 def _added(new: LockedContract, located: Located, result: DriftResult, *, lock_mode: bool) -> None:

@@ -23,6 +23,7 @@ from typing import Any, Final
 
 from jobforge.contracts.models.contract_files import ConnectorMetadata, RunnerConfig
 from jobforge.contracts.models.semver import parse_semver
+from jobforge.contracts.problems.problem import Position
 from jobforge.errors import JobForgeError
 
 LOCK_FORMAT: Final = 1
@@ -165,6 +166,22 @@ def _parse_entry(kind: ContractKind, contract_id: str, raw: Any, where: str) -> 
             "`jobforge-contracts lock --force` to accept the current contracts as they are"
         )
     return entry
+
+
+def entry_positions(text: str) -> dict[LockKey, Position]:
+    """Where each entry of a lock file's ``text`` starts: the key of its id.
+
+    Used to point at a contract that was removed from the project, so only scanned then.
+    """
+    from jobforge.contracts.loading.json_positions import scan_json  # noqa: PLC0415
+
+    keys = scan_json(text).positions.keys
+    return {
+        (kind, path[1]): position
+        for kind, section in SECTIONS.items()
+        for path, position in keys.items()
+        if len(path) == 2 and path[0] == section and isinstance(path[1], str)
+    }
 
 
 def read_lock(path: Path, display: str) -> dict[LockKey, LockedContract] | None:

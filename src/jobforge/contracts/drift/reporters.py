@@ -1,32 +1,37 @@
 """Rendering drift results: text for people, JSON for machines, GitHub workflow annotations.
 
-Problems use the validator's line shape, ``path:line:column: field: JFnnn name: message``;
-the text report lists every change found first, so a reviewer sees what moved even when
-it was versioned correctly.
+Problems use the validator's line shape, ``path:line:column: field: JFnnn name: message``,
+and come first, each with its fix; the text report then lists the changes found, so a
+reviewer sees what moved even when it was versioned correctly (the first
+``CHANGES_SHOWN`` of each contract and a count of the rest, all with ``verbose``).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final
 
 from jobforge.contracts.drift.contract_drift import ContractDrift, DriftResult
 from jobforge.contracts.problems.problem import Problem
 from jobforge.contracts.problems.problem_format import github_annotation, json_object, text_line
 
 PROGRAM = "jobforge-contracts drift"
+CHANGES_SHOWN: Final = 20
 
 
-def render_text(result: DriftResult) -> str:
-    lines: list[str] = []
+def render_text(result: DriftResult, *, verbose: bool = False) -> str:
+    lines = [text_line(problem) for problem in result.problems]
     for drift in result.contracts:
         lines.append(_heading(drift))
+        hidden = 0 if verbose else max(0, len(drift.changes) - CHANGES_SHOWN)
         lines.extend(
             f"  {change.describe()}{' [breaking]' if change.breaking else ''}"
-            for change in drift.changes
+            for change in drift.changes[: len(drift.changes) - hidden]
         )
-    lines.extend(text_line(problem) for problem in result.problems)
+        if hidden:
+            more = f"{hidden} more change{'' if hidden == 1 else 's'}"
+            lines.append(f"  … and {more} (--verbose shows all)")
     lines.append(summary(result))
     return "\n".join(lines) + "\n"
 
@@ -91,9 +96,13 @@ def render_file_problems(problems: list[Problem], output_format: str, program: s
 
 def summary(result: DriftResult) -> str:
     compared = f"{result.compared} contract{'' if result.compared == 1 else 's'}"
-    changed = len(result.contracts)
+    removed = sum(1 for drift in result.contracts if drift.new_version is None)
+    changed = len(result.contracts) - removed
     if result.ok:
-        moved = f", {changed} changed and versioned correctly" if changed else ", none changed"
+        moves = [f"{changed} changed and versioned correctly"] if changed else []
+        if removed:
+            moves.append(f"{removed} removed as recorded")
+        moved = ", " + ", ".join(moves) if moves else ", none changed"
         return f"{PROGRAM}: ok: {compared} compared with {result.baseline}{moved}"
     count = len(result.problems)
     return (
@@ -107,3 +116,10 @@ REPORTERS: dict[str, Callable[[DriftResult], str]] = {
     "json": render_json,
     "github": render_github,
 }
+
+
+def render(result: DriftResult, output_format: str, *, verbose: bool) -> str:
+    """``result`` in ``output_format``; ``verbose`` lists every change in text."""
+    if output_format == "text":
+        return render_text(result, verbose=verbose)
+    return REPORTERS[output_format](result)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import fnmatch
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,6 +56,15 @@ class ContractsConfig:
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     handler_modules: tuple[str, ...] = ()
     ignores: tuple[Ignore, ...] = field(default=())
+    pyproject: Path | None = None
+    """The pyproject.toml read, None when the root has none (every setting a default)."""
+    has_contracts_table: bool = False
+    """Whether that pyproject.toml has a ``[tool.jobforge.contracts]`` table."""
+
+    @property
+    def contract_folders(self) -> tuple[Path, Path, Path]:
+        """Where contract files are looked for: connectors, runner contracts, goldens."""
+        return (self.connectors_dir, self.runners_dir, self.goldens_dir)
 
     def relative(self, path: Path) -> str:
         """``path`` relative to the root with ``/`` separators, or as given if outside it."""
@@ -70,12 +79,31 @@ def find_root(start: Path) -> Path:
     return find_project_root(start) or start
 
 
+def root_of_files(paths: Sequence[Path], *, fallback: Path) -> Path:
+    """The project the named files belong to: the nearest folder above each holding a
+    pyproject.toml (``fallback`` for a file under none).
+
+    Files are classified by where they are, not by the folder a command runs in: pre-commit
+    in a monorepo, or absolute paths typed from elsewhere, name files of a project whose
+    root is not the working folder's.
+    """
+    roots = {find_project_root(path.resolve().parent) or fallback.resolve() for path in paths}
+    if len(roots) > 1:
+        listed = ", ".join(sorted(str(root) for root in roots))
+        raise ConfigurationError(
+            f"files of more than one project ({listed}): name the files of one project at a "
+            "time, or pass --root DIR to check them all as files of that project"
+        )
+    return roots.pop() if roots else fallback
+
+
 def load_config(root: Path) -> ContractsConfig:
     """Read the configuration of the project at ``root``; defaults without a pyproject.toml."""
     root = root.resolve()
     pyproject = root / PYPROJECT
     table: Mapping[str, Any] = {}
     handler_modules: tuple[str, ...] = ()
+    has_contracts_table = False
     if pyproject.is_file():
         try:
             document = tomllib.loads(pyproject.read_text(encoding="utf-8"))
@@ -88,6 +116,7 @@ def load_config(root: Path) -> ContractsConfig:
                 f"{pyproject}: [tool.jobforge] handler_modules must be a list of module names"
             )
         handler_modules = tuple(modules)
+        has_contracts_table = "contracts" in jobforge_table
         table = _table(jobforge_table.get("contracts", {}), TABLE)
     _refuse_unknown_keys(table, _KNOWN_KEYS, TABLE)
     directories = {}
@@ -110,6 +139,8 @@ def load_config(root: Path) -> ContractsConfig:
         max_file_bytes=max_file_bytes,
         handler_modules=handler_modules,
         ignores=_ignores(table.get("ignore", [])),
+        pyproject=pyproject if pyproject.is_file() else None,
+        has_contracts_table=has_contracts_table,
         **directories,
     )
 

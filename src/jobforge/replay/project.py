@@ -12,7 +12,14 @@ from pathlib import Path
 from jobforge.contracts.checks.model_errors import validation_problems
 from jobforge.contracts.config import ContractsConfig
 from jobforge.contracts.contract_set import load_contract_set
-from jobforge.contracts.loading.layout import ContractFile, FileKind, Misnamed, classify, discover
+from jobforge.contracts.loading.layout import (
+    ContractFile,
+    FileKind,
+    Misnamed,
+    classify,
+    discover,
+    golden_pattern,
+)
 from jobforge.contracts.loading.loader import load_file
 from jobforge.contracts.models.contract_files import GoldenCase, RunnerConfig
 from jobforge.contracts.problems.problem import Problem
@@ -105,7 +112,7 @@ def _golden_files(
         elif isinstance(found, Misnamed):
             problems.append(found.problem())
         else:
-            raise ConfigurationError(f"{path}: not a golden file (goldens/<runner_id>/<case>.yaml)")
+            raise ConfigurationError(f"{path}: not a golden file ({golden_pattern(config)})")
     return chosen
 
 

@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from jobforge.connectors.registry import ConnectorRegistry
-from jobforge.db.throwaway import DatabaseFactory, throwaway_server
+from jobforge.db.throwaway import DEFAULT_URL_HINT, DatabaseFactory, throwaway_server
 from jobforge.handlers import HandlerRegistry
 from jobforge.replay.cases import GoldenSpec
 from jobforge.replay.engine import GoldenOutcome, run_goldens
@@ -23,11 +23,13 @@ def replay_goldens(
     job_types: Mapping[str, JobTypeContract],
     connectors: ConnectorRegistry | None = None,
     on_outcome: Callable[[GoldenOutcome], None] | None = None,
+    url_hint: str = DEFAULT_URL_HINT,
 ) -> list[GoldenOutcome]:
     """Replay ``goldens`` and return their outcomes in input order.
 
     Without ``database_url`` an embedded PostgreSQL is started and removed afterwards;
     with one, throwaway databases are created on that server and dropped afterwards.
+    ``url_hint`` tells the user how to give a URL, should the embedded server be missing.
     """
     if not goldens:
         return []
@@ -40,7 +42,7 @@ def replay_goldens(
 
     groups = [list(goldens[index::parallel]) for index in range(max(1, parallel))]
     groups = [group for group in groups if group]
-    with throwaway_server(database_url) as server_url:
+    with throwaway_server(database_url, url_hint=url_hint) as server_url:
         # On a user's server no template is made: nothing but the dropped databases.
         factory = DatabaseFactory(server_url, use_template=database_url is None)
 

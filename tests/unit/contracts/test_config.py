@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from jobforge.contracts.checks.validation import validate
-from jobforge.contracts.config import load_config
+from jobforge.contracts.config import load_config, root_of_files
 from jobforge.errors import ConfigurationError
+from jobforge.project import find_project_root
 from tests.unit.contracts.support import sample_connector, write_connector
 
 
@@ -68,3 +69,43 @@ def test_ignore_silences_the_rule_for_matching_paths_only(tmp_path: Path) -> Non
         ("connectors/other-api/metadata.json", "JF202")
     ]
     assert result.ignored == 1
+
+
+def test_the_config_says_which_pyproject_it_read(tmp_path: Path) -> None:
+    assert load_config(tmp_path).pyproject is None
+    _config(tmp_path, "[tool.ruff]\nline-length = 100\n")
+    without_table = load_config(tmp_path)
+    assert without_table.pyproject == tmp_path.resolve() / "pyproject.toml"
+    assert not without_table.has_contracts_table
+    _config(tmp_path, "[tool.jobforge.contracts]\ngoldens_dir = 'cases'\n")
+    assert load_config(tmp_path).has_contracts_table
+
+
+def test_the_root_of_named_files_is_their_nearest_pyproject(tmp_path: Path) -> None:
+    top = _config(tmp_path, "")
+    service = tmp_path / "service"
+    (service / "connectors" / "a").mkdir(parents=True)
+    (service / "pyproject.toml").write_text("", encoding="utf-8")
+    metadata = service / "connectors" / "a" / "metadata.json"
+    loose = tmp_path / "docs" / "notes.txt"
+    loose.parent.mkdir()
+    assert root_of_files([metadata], fallback=top) == service.resolve()
+    assert root_of_files([loose], fallback=service) == top.resolve()
+
+
+def test_named_files_without_any_pyproject_use_the_fallback(tmp_path: Path) -> None:
+    # tmp_path itself lies under no pyproject.toml (pytest's base temp folder is /tmp or alike).
+    assert find_project_root(tmp_path.resolve()) is None
+    assert root_of_files([tmp_path / "x.json"], fallback=tmp_path / "elsewhere") == (
+        tmp_path / "elsewhere"
+    )
+
+
+def test_named_files_of_two_projects_are_a_configuration_error(tmp_path: Path) -> None:
+    for name in ("one", "two"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "pyproject.toml").write_text("", encoding="utf-8")
+    with pytest.raises(ConfigurationError, match="files of more than one project") as raised:
+        root_of_files([tmp_path / "one" / "a", tmp_path / "two" / "b"], fallback=tmp_path)
+    assert str((tmp_path / "one").resolve()) in str(raised.value)
+    assert "--root" in str(raised.value)

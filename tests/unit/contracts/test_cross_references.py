@@ -167,3 +167,93 @@ def test_runner_job_type_without_golden(tmp_path: Path) -> None:
         "JF205 missing-golden: job type 'autopilot.ops.scan' has no golden in "
         "goldens/autopilot.ops.scan/"
     ]
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        "{",  # does not load
+        '{"connector_id": "readylayer.cdn"}',  # loads, fails its model
+        "[]",  # loads, not even an object
+    ],
+)
+def test_a_broken_connector_is_not_also_an_unknown_connector(tmp_path: Path, broken: str) -> None:
+    make_project(tmp_path, pyproject=SAMPLE_PYPROJECT)
+    metadata = tmp_path / "connectors" / "readylayer.cdn" / "metadata.json"
+    metadata.write_text(broken, encoding="utf-8")
+    lines = _lines(tmp_path)
+    assert lines, "the broken file itself is reported"
+    assert all(line.startswith("connectors/readylayer.cdn/metadata.json:") for line in lines)
+
+
+def test_a_connector_nobody_defines_is_still_unknown_next_to_a_broken_one(tmp_path: Path) -> None:
+    make_project(tmp_path, pyproject=SAMPLE_PYPROJECT)
+    (tmp_path / "connectors" / "readylayer.cdn" / "metadata.json").write_text("{", encoding="utf-8")
+    runner = tmp_path / "contracts" / "runners" / "autopilot.ops.scan.yaml"
+    runner.write_text(
+        runner.read_text(encoding="utf-8").replace(
+            "  - readylayer.cdn", "  - readylayer.cdn\n  - ghost.api"
+        ),
+        encoding="utf-8",
+    )
+    unknown = [line for line in _lines(tmp_path) if "JF210" in line]
+    assert unknown == [
+        "contracts/runners/autopilot.ops.scan.yaml:70:5: connectors[1]: JF210 unknown-connector: "
+        "connector 'ghost.api' has no connectors/ghost.api/metadata.json"
+    ]
+
+
+def test_a_broken_runner_does_not_orphan_its_goldens_or_connectors(tmp_path: Path) -> None:
+    make_project(tmp_path, pyproject=SAMPLE_PYPROJECT)
+    runner = tmp_path / "contracts" / "runners" / "autopilot.ops.scan.yaml"
+    runner.write_text(
+        runner.read_text(encoding="utf-8").replace("runner_id:", "runner_idd:", 1),
+        encoding="utf-8",
+    )
+    lines = _lines(tmp_path)
+    assert lines
+    assert all(line.startswith("contracts/runners/autopilot.ops.scan.yaml:") for line in lines)
+
+
+def test_a_runner_that_does_not_parse_does_not_orphan_its_goldens(tmp_path: Path) -> None:
+    make_project(tmp_path, pyproject=SAMPLE_PYPROJECT)
+    runner = tmp_path / "contracts" / "runners" / "autopilot.ops.scan.yaml"
+    runner.write_text("runner_id: [unclosed\n", encoding="utf-8")
+    lines = _lines(tmp_path)
+    assert lines
+    assert all(line.startswith("contracts/runners/autopilot.ops.scan.yaml:") for line in lines)
+
+
+def test_a_broken_golden_does_not_leave_its_job_type_without_a_golden(tmp_path: Path) -> None:
+    make_project(tmp_path, pyproject=SAMPLE_PYPROJECT)
+    goldens = tmp_path / "goldens" / "autopilot.ops.scan"
+    for path in sorted(goldens.iterdir())[1:]:
+        path.unlink()
+    [golden] = goldens.iterdir()
+    golden.write_text(
+        golden.read_text(encoding="utf-8").replace("tenant:", "tenantt:", 1), encoding="utf-8"
+    )
+    lines = _lines(tmp_path)
+    assert lines
+    assert all(line.startswith(f"goldens/autopilot.ops.scan/{golden.name}:") for line in lines)
+
+
+def test_cross_reference_messages_name_the_configured_folders(tmp_path: Path) -> None:
+    make_project(
+        tmp_path,
+        pyproject=SAMPLE_PYPROJECT
+        + '\n[tool.jobforge.contracts]\nconnectors_dir = "meta"\ngoldens_dir = "cases"\n',
+    )
+    (tmp_path / "connectors").rename(tmp_path / "meta")
+    (tmp_path / "goldens").mkdir(exist_ok=True)
+    runner = tmp_path / "contracts" / "runners" / "autopilot.ops.scan.yaml"
+    runner.write_text(
+        runner.read_text(encoding="utf-8").replace(
+            "  - readylayer.cdn", "  - readylayer.cdn\n  - ghost.api"
+        ),
+        encoding="utf-8",
+    )
+    assert [line.split(": ", 3)[-1] for line in _lines(tmp_path)] == [
+        "job type 'autopilot.ops.scan' has no golden in cases/autopilot.ops.scan/",
+        "connector 'ghost.api' has no meta/ghost.api/metadata.json",
+    ]

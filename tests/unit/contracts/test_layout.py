@@ -57,3 +57,40 @@ def test_unrelated_named_file_is_reported(tmp_path: Path) -> None:
     result = validate(load_config(tmp_path), [tmp_path / "notes.txt"])
     assert [p.rule.id for p in result.problems] == ["JF114"]
     assert result.problems[0].message.startswith("not a contract file: expected connectors/")
+
+
+CONFIGURED_FOLDERS = (
+    "[tool.jobforge.contracts]\n"
+    'connectors_dir = "meta/connectors"\n'
+    'runners_dir = "meta/runners"\n'
+    'goldens_dir = "meta/cases"\n'
+)
+
+
+@pytest.mark.parametrize(
+    ("relative", "message"),
+    [
+        (
+            "meta/connectors/metadata.json",
+            "connector metadata goes in meta/connectors/<connector_id>/metadata.json",
+        ),
+        ("meta/cases/case.yaml", "goldens go in meta/cases/<runner_id>/<case>.yaml"),
+        ("meta/runners/deep/a.yaml", "runner contracts go directly in meta/runners/"),
+        (
+            "notes.txt",
+            "not a contract file: expected meta/connectors/<connector_id>/metadata.json, "
+            "meta/runners/<runner_id>.yaml or meta/cases/<runner_id>/<case>.yaml",
+        ),
+    ],
+)
+def test_layout_messages_name_the_configured_folders(
+    tmp_path: Path, relative: str, message: str
+) -> None:
+    make_project(tmp_path, pyproject=CONFIGURED_FOLDERS, with_samples=False)
+    path = tmp_path / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("{}", encoding="utf-8")
+    result = validate(load_config(tmp_path), [path])
+    assert [(p.path, p.rule.id, p.message) for p in result.problems] == [
+        (relative, "JF114", message)
+    ]

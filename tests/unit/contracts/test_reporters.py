@@ -64,3 +64,56 @@ def test_github_annotations_escape_their_syntax() -> None:
         "title=JF101 invalid-json::50%25%0Abad"
     )
     assert lines[1].startswith("jobforge-contracts: 1 problem in 1 file")
+
+
+def _problem_with_controls() -> Problem:
+    return Problem(
+        "connectors/x\ny/metadata.json",
+        Position(4, 5),
+        ("job_types", "bad\nkey", "tab\there", "esc\x1bape", "line\u2028sep"),
+        rules.UNKNOWN_KEY,
+        "unknown key\r\nsplit \x00 \x7f \x85 end",
+    )
+
+
+def test_text_escapes_control_characters_so_a_problem_is_one_line() -> None:
+    lines = render_text(_result(_problem_with_controls())).splitlines()
+    assert len(lines) == 2
+    assert lines[0] == (
+        "connectors/x\\ny/metadata.json:4:5: "
+        'job_types["bad\\nkey"]["tab\\there"]["esc\\x1bape"]["line\\u2028sep"]: '
+        "JF104 unknown-key: unknown key\\r\\nsplit \\x00 \\x7f \\x85 end"
+    )
+
+
+def test_text_keeps_printable_text_and_backslashes_as_they_are() -> None:
+    problem = Problem(
+        "goldens/ä/case.yaml", Position(1, 1), ("naïve",), rules.UNKNOWN_KEY, r"pattern '^\d+$' ✓"
+    )
+    assert render_text(_result(problem)).splitlines()[0] == (
+        "goldens/ä/case.yaml:1:1: [\"naïve\"]: JF104 unknown-key: pattern '^\\d+$' ✓"
+    )
+
+
+def test_github_annotation_is_one_line_whatever_the_field_path_holds() -> None:
+    lines = render_github(_result(_problem_with_controls())).splitlines()
+    assert len(lines) == 2
+    assert lines[0] == (
+        "::error file=connectors/x\\ny/metadata.json,line=4,col=5,title=JF104 unknown-key::"
+        'job_types["bad\\nkey"]["tab\\there"]["esc\\x1bape"]["line\\u2028sep"]: '
+        "unknown key%0D%0Asplit \\x00 \\x7f \\x85 end"
+    )
+
+
+def test_github_properties_escape_percent_colon_and_comma() -> None:
+    problem = Problem("a%b,c:d.json", Position(1, 1), (), rules.INVALID_JSON, "x")
+    assert render_github(_result(problem)).splitlines()[0] == (
+        "::error file=a%25b%2Cc%3Ad.json,line=1,col=1,title=JF101 invalid-json::x"
+    )
+
+
+def test_json_report_keeps_the_raw_text() -> None:
+    problem = _problem_with_controls()
+    [reported] = json.loads(render_json(_result(problem)))["problems"]
+    assert reported["message"] == problem.message
+    assert reported["path"] == problem.path

@@ -44,6 +44,12 @@ def run(arguments: argparse.Namespace) -> int:
     if inputs.problems:
         sys.stdout.write(REPORTERS["text"](ValidationResult(problems=inputs.problems)))
         return EXIT_FAILURE
+    if not inputs.job_types:
+        raise ConfigurationError(
+            f"nothing to fuzz: no runner contract with a job type in "
+            f"{config.runners_dir}; run `jobforge-contracts init` to create one, or pass "
+            "--root DIR to fuzz a project elsewhere"
+        )
     if arguments.runner and arguments.runner not in inputs.runners:
         known = ", ".join(sorted(inputs.runners)) or "none"
         raise ConfigurationError(f"--runner {arguments.runner}: no such runner (known: {known})")

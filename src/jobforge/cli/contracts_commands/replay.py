@@ -15,7 +15,10 @@ from jobforge.cli.common import EXIT_FAILURE, EXIT_OK
 from jobforge.cli.contracts_commands.options import add_root_option, project_root
 from jobforge.errors import ConfigurationError
 
+# Not JOBFORGE_DATABASE_URL: replay creates and drops databases, so it never picks up the
+# application's own server by accident.
 DATABASE_URL_VARIABLE = "JOBFORGE_REPLAY_DATABASE_URL"
+URL_HINT = f"pass --database-url or set {DATABASE_URL_VARIABLE}"
 DESCRIPTION = (
     "Replay each golden through the real client and worker on a throwaway PostgreSQL "
     "(embedded unless --database-url names a server, where throwaway databases are "
@@ -51,13 +54,18 @@ def register(subparsers: Any) -> None:
 
 def run(arguments: argparse.Namespace) -> int:
     from jobforge.contracts.checks.validation import ValidationResult  # noqa: PLC0415
-    from jobforge.contracts.config import load_config  # noqa: PLC0415
+    from jobforge.contracts.config import load_config, root_of_files  # noqa: PLC0415
     from jobforge.contracts.problems.reporters import REPORTERS  # noqa: PLC0415
     from jobforge.replay.project import import_project_handlers, load_replay_inputs  # noqa: PLC0415
 
     if arguments.jobs < 1:
         raise ConfigurationError(f"--jobs: expected at least 1, got {arguments.jobs}")
-    config = load_config(project_root(arguments.root))
+    if arguments.root is None and arguments.goldens:
+        # Named goldens belong to the project they are in, wherever the command runs.
+        root = root_of_files(arguments.goldens, fallback=project_root(None))
+    else:
+        root = project_root(arguments.root)
+    config = load_config(root)
     inputs = load_replay_inputs(config, arguments.goldens)
     if inputs.problems:
         sys.stdout.write(REPORTERS["text"](ValidationResult(problems=inputs.problems)))
@@ -107,6 +115,7 @@ def _replay(arguments: argparse.Namespace, goldens: list[Any], job_types: Any, r
             registry=default_registry,
             job_types=job_types,
             on_outcome=progress,
+            url_hint=URL_HINT,
         )
     finally:
         signal.signal(signal.SIGTERM, previous)

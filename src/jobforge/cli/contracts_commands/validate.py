@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jobforge.cli.common import EXIT_FAILURE, EXIT_OK
 from jobforge.cli.contracts_commands.options import (
@@ -15,10 +15,16 @@ from jobforge.cli.contracts_commands.options import (
 )
 from jobforge.errors import ConfigurationError
 
+if TYPE_CHECKING:
+    from jobforge.contracts.config import ContractsConfig
+
 DESCRIPTION = (
     "Check each file against its model and, with no PATH, every file of the project and the "
-    "references between them. Exit 0 when all is well, 1 on problems, 2 on usage errors."
+    "references between them. Named files belong to the project they are in (the nearest "
+    "pyproject.toml above them) unless --root says otherwise. Exit 0 when all is well, 1 on "
+    "problems, 2 on usage errors, a project with no contract files included."
 )
+INIT_HINT = "run `jobforge-contracts init` to create one"
 
 
 def register(subparsers: Any) -> None:
@@ -39,10 +45,9 @@ def register(subparsers: Any) -> None:
 
 def run(arguments: argparse.Namespace) -> int:
     from jobforge.contracts.checks.validation import validate  # noqa: PLC0415
-    from jobforge.contracts.config import load_config  # noqa: PLC0415
+    from jobforge.contracts.config import load_config, root_of_files  # noqa: PLC0415
     from jobforge.contracts.problems.reporters import REPORTERS  # noqa: PLC0415
 
-    config = load_config(project_root(arguments.root))
     paths: list[Path] = arguments.paths
     folders = [str(path) for path in paths if path.is_dir()]
     if folders:
@@ -52,6 +57,38 @@ def run(arguments: argparse.Namespace) -> int:
     missing = [str(path) for path in paths if not path.is_file()]
     if missing:
         raise ConfigurationError(f"no such file: {', '.join(missing)}")
+    if arguments.root is None and paths:
+        root = root_of_files(paths, fallback=project_root(None))
+    else:
+        root = project_root(arguments.root)
+    config = load_config(root)
     result = validate(config, paths)
+    if not paths and result.file_count == 0 and result.ok and not result.ignored:
+        raise ConfigurationError(_nothing_to_validate(config))
     sys.stdout.write(REPORTERS[arguments.format](result))
     return EXIT_OK if result.ok else EXIT_FAILURE
+
+
+def _nothing_to_validate(config: ContractsConfig) -> str:
+    """Where validate looked, and what to do, when it found no contract file at all.
+
+    Checking nothing is almost always the wrong folder, so it is an error, not ``ok``."""
+    root = config.root
+    folders = [config.relative(folder) + "/" for folder in config.contract_folders]
+    if config.pyproject is None and not any(f.is_dir() for f in config.contract_folders):
+        return (
+            f"no JobForge project found: no pyproject.toml in {root} or any folder above it, "
+            f"and no {', '.join(folders[:-1])} or {folders[-1]} folder in {root}; "
+            f"{INIT_HINT} here, or pass --root DIR to check a project elsewhere"
+        )
+    if config.has_contracts_table:
+        source = "as [tool.jobforge.contracts] in pyproject.toml sets them"
+    elif config.pyproject is not None:
+        source = "the defaults: pyproject.toml has no [tool.jobforge.contracts] table"
+    else:
+        source = "the defaults: no pyproject.toml here or above"
+    return (
+        f"nothing to validate: no contract files in {root}: looked in {', '.join(folders)} "
+        f"({source}); {INIT_HINT}, add contract files there, or pass --root DIR to check "
+        "a project elsewhere"
+    )

@@ -2,34 +2,99 @@
 
 These need the whole tree (and, for handlers, importing the project's handler modules),
 so they run when ``validate`` is given no paths.
+
+A file that did not load or match its model is already a problem of its own. What it
+declares is unknown, so nothing that may refer to it is reported: a broken
+``connectors/x/metadata.json`` does not also make every use of ``x`` an unknown
+connector, nor a broken runner contract orphan its goldens.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from jobforge.contracts.checks.checked import Checked
 from jobforge.contracts.config import PYPROJECT, ContractsConfig
-from jobforge.contracts.loading.layout import FileKind
+from jobforge.contracts.loading.layout import CONNECTOR_FILE, ContractFile, FileKind
 from jobforge.contracts.problems import rules
 from jobforge.contracts.problems.problem import START, Position, Problem
 
 
-def check_cross_references(config: ContractsConfig, checked: list[Checked]) -> list[Problem]:
+@dataclass(frozen=True, slots=True)
+class Broken:
+    """A file that did not load (``data`` None) or did not match its model."""
+
+    file: ContractFile
+    data: Any = None
+
+    def text(self, key: str) -> str | None:
+        """The raw ``key`` of the file, if it loaded as a mapping and that is a string."""
+        value = self.data.get(key) if isinstance(self.data, dict) else None
+        return value if isinstance(value, str) else None
+
+    def keys(self, key: str) -> set[str] | None:
+        """The raw keys of the mapping at ``key``, or None when they cannot be known."""
+        value = self.data.get(key) if isinstance(self.data, dict) else None
+        return {str(name) for name in value} if isinstance(value, dict) else None
+
+
+@dataclass(frozen=True, slots=True)
+class _Unknowns:
+    """What broken files may declare: ids they may define and job types they may serve
+    or cover (None where even a guess is impossible)."""
+
+    connector_ids: set[str]
+    runner_ids: set[str]
+    served: set[str] | None
+    covered_by_runner: dict[str, set[str] | None]
+
+    @classmethod
+    def of(cls, broken: Sequence[Broken]) -> _Unknowns:
+        connector_ids: set[str] = set()
+        runner_ids: set[str] = set()
+        served: set[str] | None = set()
+        covered: dict[str, set[str] | None] = {}
+        for item in broken:
+            if item.file.kind is FileKind.CONNECTOR:
+                connector_ids.add(item.file.path.parent.name)
+                connector_ids.update(filter(None, [item.text("connector_id")]))
+            elif item.file.kind is FileKind.RUNNER:
+                runner_ids.add(item.file.path.name.removesuffix(".yaml"))
+                runner_ids.update(filter(None, [item.text("runner_id")]))
+                job_types = item.keys("job_types")
+                served = None if served is None or job_types is None else served | job_types
+            else:
+                runner_id = item.file.path.parent.name
+                job_type = item.text("job_type")
+                known = covered.get(runner_id, set())
+                covered[runner_id] = (
+                    None if known is None or job_type is None else known | {job_type}
+                )
+        return cls(connector_ids, runner_ids, served, covered)
+
+
+def check_cross_references(
+    config: ContractsConfig, checked: list[Checked], broken: Sequence[Broken] = ()
+) -> list[Problem]:
+    """Problems between ``checked`` files; ``broken`` files make no reference unknown."""
     runners = [c for c in checked if c.file.kind is FileKind.RUNNER]
     connectors = [c for c in checked if c.file.kind is FileKind.CONNECTOR]
     goldens = [c for c in checked if c.file.kind is FileKind.GOLDEN]
+    unknowns = _Unknowns.of(broken)
     problems: list[Problem] = []
     problems += _unique_ids(connectors, "connector_id", rules.DUPLICATE_CONNECTOR_ID)
     problems += _unique_ids(runners, "runner_id", rules.DUPLICATE_RUNNER_ID)
     served = _served_job_types(runners, problems)
-    problems += _connector_job_types_served(connectors, served)
-    problems += _runner_connectors_known(runners, {c.model.connector_id for c in connectors})
+    if unknowns.served is not None:
+        problems += _connector_job_types_served(connectors, {*served, *unknowns.served})
+    known_connectors = {c.model.connector_id for c in connectors} | unknowns.connector_ids
+    problems += _runner_connectors_known(config, runners, known_connectors)
     problems += _handlers(config, runners)
-    problems += _goldens(runners, goldens)
+    problems += _goldens(config, runners, goldens, unknowns)
     return problems
 
 
@@ -67,9 +132,7 @@ def _served_job_types(runners: list[Checked], problems: list[Problem]) -> dict[s
     return served
 
 
-def _connector_job_types_served(
-    connectors: list[Checked], served: dict[str, Checked]
-) -> list[Problem]:
+def _connector_job_types_served(connectors: list[Checked], served: set[str]) -> list[Problem]:
     return [
         connector.loaded.problem(
             ("supported_job_types", index),
@@ -82,12 +145,15 @@ def _connector_job_types_served(
     ]
 
 
-def _runner_connectors_known(runners: list[Checked], known: set[str]) -> list[Problem]:
+def _runner_connectors_known(
+    config: ContractsConfig, runners: list[Checked], known: set[str]
+) -> list[Problem]:
+    folder = config.relative(config.connectors_dir)
     return [
         runner.loaded.problem(
             ("connectors", index),
             rules.UNKNOWN_CONNECTOR,
-            f"connector {connector_id!r} has no connectors/{connector_id}/metadata.json",
+            f"connector {connector_id!r} has no {folder}/{connector_id}/{CONNECTOR_FILE}",
         )
         for runner in runners
         for index, connector_id in enumerate(runner.model.connectors)
@@ -149,7 +215,10 @@ def _line_of(path: Path, needle: str) -> Position:
     return START
 
 
-def _goldens(runners: list[Checked], goldens: list[Checked]) -> list[Problem]:
+def _goldens(
+    config: ContractsConfig, runners: list[Checked], goldens: list[Checked], unknowns: _Unknowns
+) -> list[Problem]:
+    goldens_folder = config.relative(config.goldens_dir)
     by_id = {runner.model.runner_id: runner for runner in runners}
     covered: set[str] = set()
     problems = []
@@ -157,6 +226,8 @@ def _goldens(runners: list[Checked], goldens: list[Checked]) -> list[Problem]:
         runner_id = golden.file.path.parent.name
         runner = by_id.get(runner_id)
         job_type = golden.model.job_type
+        if runner is None and runner_id in unknowns.runner_ids:
+            continue  # its runner contract is broken: reported there, checked once fixed
         if runner is None:
             problems.append(
                 golden.loaded.problem(
@@ -188,16 +259,20 @@ def _goldens(runners: list[Checked], goldens: list[Checked]) -> list[Problem]:
             rules.GOLDEN_OUTPUT_INVALID,
             partial=not golden.model.exact,
         )
-    problems += [
-        runner.loaded.key_problem(
-            ("job_types", job_type),
-            rules.MISSING_GOLDEN,
-            f"job type {job_type!r} has no golden in goldens/{runner.model.runner_id}/",
-        )
-        for runner in runners
-        for job_type in runner.model.job_types
-        if job_type not in covered
-    ]
+    for runner in runners:
+        runner_id = runner.model.runner_id
+        maybe_covered = unknowns.covered_by_runner.get(runner_id, set())
+        if maybe_covered is None:
+            continue  # a broken golden of this runner may cover any of its job types
+        problems += [
+            runner.loaded.key_problem(
+                ("job_types", job_type),
+                rules.MISSING_GOLDEN,
+                f"job type {job_type!r} has no golden in {goldens_folder}/{runner_id}/",
+            )
+            for job_type in runner.model.job_types
+            if job_type not in covered and job_type not in maybe_covered
+        ]
     return problems
 
 

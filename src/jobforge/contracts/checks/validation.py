@@ -14,15 +14,15 @@ from pathlib import Path
 from typing import Any
 
 from jobforge.contracts.checks.checked import Checked
-from jobforge.contracts.checks.cross_references import check_cross_references
+from jobforge.contracts.checks.cross_references import Broken, check_cross_references
 from jobforge.contracts.config import ContractsConfig
 from jobforge.contracts.loading.layout import (
-    EXPECTED_LAYOUT,
     ContractFile,
     FileKind,
     Misnamed,
     classify,
     discover,
+    expected_layout,
 )
 from jobforge.contracts.loading.loader import LoadedFile, load_file
 from jobforge.contracts.problems import rules
@@ -50,18 +50,23 @@ def validate(config: ContractsConfig, paths: Sequence[Path] = ()) -> ValidationR
     result = ValidationResult()
     files, problems = _classify_named(paths, config) if paths else discover(config)
     checked: list[Checked] = []
+    broken: list[Broken] = []
     for file in files:
         result.files_checked[file.kind] += 1
         loaded = load_file(file.path, file.display, max_bytes=config.max_file_bytes)
         problems.extend(loaded.problems)
-        if loaded.ok:
-            model, model_problems = _check_model(file.kind, loaded)
-            problems.extend(model_problems)
-            if model is not None:
-                checked.append(Checked(file, loaded, model))
+        if not loaded.ok:
+            broken.append(Broken(file))
+            continue
+        model, model_problems = _check_model(file.kind, loaded)
+        problems.extend(model_problems)
+        if model is None:
+            broken.append(Broken(file, loaded.data))
+        else:
+            checked.append(Checked(file, loaded, model))
     problems.extend(_local_checks(checked))
     if not paths:
-        problems.extend(check_cross_references(config, checked))
+        problems.extend(check_cross_references(config, checked, broken))
         result.cross_references_checked = True
     kept = [p for p in problems if not any(ignore.matches(p) for ignore in config.ignores)]
     result.ignored = len(problems) - len(kept)
@@ -88,7 +93,7 @@ def _classify_named(
                     START,
                     (),
                     rules.MISNAMED_FILE,
-                    f"not a contract file: expected {EXPECTED_LAYOUT}",
+                    f"not a contract file: expected {expected_layout(config)}",
                 )
             )
     return files, problems

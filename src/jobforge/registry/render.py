@@ -101,9 +101,8 @@ def markdown_code(value: Any) -> str:
 
 
 def _number(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+    """A number as ``registry.json`` writes it: the models keep ``10`` an integer, ``2.5`` not."""
+    return json.dumps(value, allow_nan=False)
 
 
 def _connector_context(connector: ConnectorMetadata) -> dict[str, Any]:

@@ -129,3 +129,11 @@ def test_markdown_filters() -> None:
 def test_a_connector_named_index_is_refused() -> None:
     with pytest.raises(RegistryError, match="rename the connector"):
         render_registry([connector("index")])
+
+
+@pytest.mark.parametrize(("written", "shown"), [(10, "10"), (2.5, "2.5"), (10.0, "10.0")])
+def test_numbers_are_written_as_the_metadata_writes_them(written: float, shown: str) -> None:
+    rate_limits = {**sample_connector()["rate_limits"], "requests_per_second": written}
+    files = render_registry([connector("n.api", rate_limits=rate_limits)])
+    assert f'"requests_per_second": {shown},\n' in files["registry.json"]
+    assert f"| {shown} | 10 | minute | yes |" in files["n.api.md"]

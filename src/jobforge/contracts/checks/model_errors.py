@@ -14,11 +14,8 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from jobforge.contracts.loading.loader import LoadedFile, describe_value, show_value
-from jobforge.contracts.models.contract_files import (
-    ISO_DATE_PATTERN,
-    JSON_SCHEMA_MESSAGE_START,
-    RFC3339_PATTERN,
-)
+from jobforge.contracts.models.contract_files import JSON_SCHEMA_MESSAGE_START
+from jobforge.contracts.models.dates import ISO_DATE_PATTERN, RFC3339_PATTERN
 from jobforge.contracts.models.identifiers import DOTTED_ID_PATTERN
 from jobforge.contracts.models.semver import SEMVER_MESSAGE_START
 from jobforge.contracts.problems import rules

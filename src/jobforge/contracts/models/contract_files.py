@@ -3,6 +3,11 @@
 Strict means: unknown keys are errors, no type coercion ("3" is not 3, 1 is not true),
 and the models are frozen. Enum fields accept their string values (``strict=False`` on the
 field only), since JSON and YAML have no enum type.
+
+Every rule a JSON Schema can state is also stated in the exported schema (``json_schema_extra``
+next to the validator that enforces it), so editors flag what ``validate`` flags. The models'
+alone: comparisons between two numbers (burst below rate, cap below base), and ``20.0``
+refused as an integer (JSON Schema compares numbers by value).
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from jobforge.contracts.models.dates import CalendarDate, Timestamp
 from jobforge.contracts.models.enums import (
     AuthMethod,
     ConnectorStatus,
@@ -20,19 +26,20 @@ from jobforge.contracts.models.enums import (
     Maturity,
     QuotaPeriod,
     RetryStrategy,
-    RunnerType,
 )
-from jobforge.contracts.models.identifiers import DottedId
+from jobforge.contracts.models.identifiers import DottedId, RunnerType
+from jobforge.contracts.models.json_schema_rules import UNIQUE_ITEMS, at_most_once, when_true
+from jobforge.contracts.models.numbers import AsWritten
 from jobforge.contracts.models.semver import SemVer
 
 MAX_ATTEMPTS_LIMIT = 100
 MAX_TIMEOUT_SECONDS = 7 * 24 * 3600
-ISO_DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
-RFC3339_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$"
 SCHEMA_KEY = "$schema"
 JSON_SCHEMA_MESSAGE_START = "not a valid JSON Schema"
+JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 NonEmptyStr = Annotated[str, Field(min_length=1)]
+PositiveNumber = Annotated[float, Field(gt=0), AsWritten()]
 
 
 class ContractModel(BaseModel):
@@ -47,7 +54,7 @@ class BreakingChange(ContractModel):
     """An intended breaking change, recorded under the version that makes it (as Airbyte does)."""
 
     message: NonEmptyStr = Field(description="What breaks and what users must do.")
-    upgrade_deadline: Annotated[str, Field(pattern=ISO_DATE_PATTERN)] | None = Field(
+    upgrade_deadline: CalendarDate | None = Field(
         default=None, description="Date (YYYY-MM-DD) after which the old version is unsupported."
     )
     migration_documentation_url: NonEmptyStr | None = None
@@ -77,7 +84,12 @@ def _check_json_schema(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
-JsonSchemaObject = Annotated[dict[str, Any], AfterValidator(_check_json_schema)]
+# The exported schema refers to the meta-schema, so editors check job type schemas too.
+JsonSchemaObject = Annotated[
+    dict[str, Any],
+    AfterValidator(_check_json_schema),
+    Field(json_schema_extra={"$ref": JSON_SCHEMA_DIALECT}),
+]
 
 
 # ---------------------------------------------------------------- runners
@@ -96,7 +108,7 @@ class JobTypeContract(ContractModel):
 class RunnerMethods(ContractModel):
     """Which entry points the runner implements. ``execute`` is mandatory."""
 
-    execute: bool
+    execute: bool = Field(json_schema_extra={"const": True})
     validate_: bool = Field(alias="validate")
     health: bool
     trace: bool
@@ -110,6 +122,12 @@ class RunnerMethods(ContractModel):
 
 class Determinism(ContractModel):
     """What the runner records for each execution, and whether that suffices to replay it."""
+
+    model_config = ConfigDict(
+        json_schema_extra=when_true(
+            "replayable", {"input_snapshot": {"const": True}, "output_artifact": {"const": True}}
+        )
+    )
 
     input_snapshot: bool
     decision_trace: bool
@@ -127,8 +145,8 @@ class RetryPolicy(ContractModel):
     """Attempts and exponential backoff: delay = min(cap, base * 2 ** (attempt - 1))."""
 
     max_attempts: Annotated[int, Field(ge=1, le=MAX_ATTEMPTS_LIMIT)]
-    backoff_base_seconds: Annotated[float, Field(gt=0)]
-    backoff_cap_seconds: Annotated[float, Field(gt=0)]
+    backoff_base_seconds: PositiveNumber
+    backoff_cap_seconds: PositiveNumber
 
     @model_validator(mode="after")
     def _cap_not_below_base(self) -> RetryPolicy:
@@ -145,16 +163,21 @@ class RunnerConfig(ContractModel):
 
     schema_: str | None = Field(default=None, alias="$schema")
     runner_id: DottedId
-    runner_type: Annotated[RunnerType, Field(strict=False)]
+    runner_type: RunnerType
     version: SemVer
     description: NonEmptyStr
-    job_types: Annotated[dict[DottedId, JobTypeContract], Field(min_length=1)]
+    job_types: Annotated[
+        dict[DottedId, JobTypeContract],
+        Field(min_length=1, json_schema_extra={"additionalProperties": False}),
+    ]
     methods: RunnerMethods
     determinism: Determinism
     retry: RetryPolicy
-    timeout_seconds: Annotated[float, Field(gt=0, le=MAX_TIMEOUT_SECONDS)]
+    timeout_seconds: Annotated[float, Field(gt=0, le=MAX_TIMEOUT_SECONDS), AsWritten()]
     connectors: list[DottedId] = Field(
-        default_factory=list, description="Ids of the connectors the runner calls."
+        default_factory=list,
+        description="Ids of the connectors the runner calls.",
+        json_schema_extra=UNIQUE_ITEMS,
     )
     breaking_changes: BreakingChanges = Field(default_factory=dict)
 
@@ -177,8 +200,21 @@ class Capabilities(ContractModel):
 
 
 class Auth(ContractModel):
+    model_config = ConfigDict(
+        json_schema_extra=when_true(
+            "required",
+            {
+                "methods": {"not": {"contains": {"const": AuthMethod.NONE.value}}},
+                "credentials_storage": {"not": {"const": CredentialsStorage.NONE.value}},
+            },
+        )
+    )
+
     required: bool
-    methods: Annotated[list[Annotated[AuthMethod, Field(strict=False)]], Field(min_length=1)]
+    methods: Annotated[
+        list[Annotated[AuthMethod, Field(strict=False)]],
+        Field(min_length=1, json_schema_extra=UNIQUE_ITEMS),
+    ]
     credentials_storage: Annotated[CredentialsStorage, Field(strict=False)]
 
     @model_validator(mode="after")
@@ -192,7 +228,7 @@ class Auth(ContractModel):
 
 
 class RateLimits(ContractModel):
-    requests_per_second: Annotated[float, Field(gt=0)]
+    requests_per_second: PositiveNumber
     burst_size: Annotated[int, Field(gt=0)]
     quota_period: Annotated[QuotaPeriod, Field(strict=False)]
     retry_after_header: bool
@@ -208,6 +244,24 @@ class RateLimits(ContractModel):
 
 
 class FailureMode(ContractModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            **when_true(
+                "retryable",
+                {
+                    "retry_strategy": {"not": {"const": RetryStrategy.NONE.value}},
+                    "max_retries": {"minimum": 1},
+                },
+            ),
+            "else": {
+                "properties": {
+                    "retry_strategy": {"const": RetryStrategy.NONE.value},
+                    "max_retries": {"const": 0},
+                }
+            },
+        }
+    )
+
     type: Annotated[FailureType, Field(strict=False)]
     retryable: bool
     retry_strategy: Annotated[RetryStrategy, Field(strict=False)]
@@ -246,11 +300,15 @@ class ConnectorMetadata(ContractModel):
     status: Annotated[ConnectorStatus, Field(strict=False)]
     maturity: Annotated[Maturity, Field(strict=False)]
     description: NonEmptyStr | None = None
-    supported_job_types: Annotated[list[DottedId], Field(min_length=1)]
+    supported_job_types: Annotated[
+        list[DottedId], Field(min_length=1, json_schema_extra=UNIQUE_ITEMS)
+    ]
     capabilities: Capabilities
     auth: Auth
     rate_limits: RateLimits
-    failure_modes: list[FailureMode]
+    failure_modes: Annotated[
+        list[FailureMode], Field(json_schema_extra=at_most_once("type", FailureType))
+    ]
     observability: Observability
     breaking_changes: BreakingChanges = Field(default_factory=dict)
 
@@ -290,7 +348,7 @@ class GoldenCase(ContractModel):
     expected_artifact_keys: list[NonEmptyStr] = Field(default_factory=list)
     deterministic: bool = True
     connector_responses: list[RecordedConnectorResponse] = Field(default_factory=list)
-    now: Annotated[str, Field(pattern=RFC3339_PATTERN)] | None = Field(
+    now: Timestamp | None = Field(
         default=None, description="The fixed clock of the run (RFC 3339); a default if absent."
     )
     seed: Annotated[int, Field(ge=0)] | None = None

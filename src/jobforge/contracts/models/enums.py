@@ -5,19 +5,6 @@ from __future__ import annotations
 from enum import StrEnum
 
 
-class RunnerType(StrEnum):
-    """The domain a runner belongs to; one subpackage of ``jobforge.runners`` each."""
-
-    OPS = "ops"
-    CDN = "cdn"
-    CONTRACTS = "contracts"
-    AGENTS = "agents"
-    DATA = "data"
-    KEYS = "keys"
-    BILLING = "billing"
-    NOTIFY = "notify"
-
-
 class ConnectorStatus(StrEnum):
     """Whether a connector may be relied on (its lifecycle)."""
 

@@ -8,11 +8,12 @@ from typing import Annotated, NamedTuple
 from pydantic import AfterValidator, WithJsonSchema
 
 # The regular expression from semver.org, with plain groups (major, minor, patch,
-# prerelease, build) so that the same text is a valid ECMA-262 pattern in the JSON Schema.
+# prerelease, build) so that the same text is a valid ECMA-262 pattern in the JSON Schema,
+# and ``[0-9]`` for ``\d``: Python's ``\d`` also matches other scripts' digits ("1\u0660").
 SEMVER_REGEX = (
-    r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
-    r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)"
-    r"(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
+    r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)"
+    r"(?:-((?:0|[1-9][0-9]*|[0-9]*[a-zA-Z-][0-9a-zA-Z-]*)"
+    r"(?:\.(?:0|[1-9][0-9]*|[0-9]*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
     r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$"
 )
 SEMVER_PATTERN = re.compile(SEMVER_REGEX)

@@ -14,6 +14,7 @@ SRC = Path(__file__).resolve().parents[2] / "src" / "jobforge"
 FORBIDDEN = {
     "jobforge.contracts": ("jobforge.worker", "jobforge.db", "jobforge.client", "jobforge.cli"),
     "jobforge.registry": ("jobforge.worker", "jobforge.db", "jobforge.client", "jobforge.cli"),
+    "jobforge.scaffold": ("jobforge.worker", "jobforge.db", "jobforge.client", "jobforge.cli"),
     "jobforge.client": ("jobforge.worker", "jobforge.cli", "jobforge.contracts"),
     "jobforge.db": ("jobforge.client", "jobforge.worker", "jobforge.cli", "jobforge.contracts"),
     "jobforge.determinism": ("jobforge.db", "jobforge.worker", "jobforge.client", "jobforge.cli"),

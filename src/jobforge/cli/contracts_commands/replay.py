@@ -128,14 +128,24 @@ def _replay(arguments: argparse.Namespace, goldens: list[Any], job_types: Any, r
             print("  " + problem.replace("\n", "\n  "))
     if arguments.junit_xml:
         write_junit_xml(arguments.junit_xml, outcomes)
+    updated: list[Any] = []
     if arguments.update:
-        _update(failed, root, write_expected_output)
+        updated = _update(failed, root, write_expected_output)
+    still_failing = [outcome for outcome in failed if outcome not in updated]
     seconds = time.perf_counter() - started
-    print(f"\n{len(outcomes) - len(failed)} passed, {len(failed)} failed ({seconds:.2f} s)")
-    return EXIT_OK if not failed else EXIT_FAILURE
+    counts = f"{len(outcomes) - len(failed)} passed, "
+    if arguments.update:
+        counts += f"{len(updated)} updated, "
+    print(f"\n{counts}{len(still_failing)} failed ({seconds:.2f} s)")
+    return EXIT_OK if not still_failing else EXIT_FAILURE
 
 
-def _update(failed: list[Any], root: Path, write: Any) -> None:
+def _update(failed: list[Any], root: Path, write: Any) -> list[Any]:
+    """Write the actual output into each golden whose only problem is its expected_output;
+    the outcomes so fixed. A golden that cannot be updated is named and left as it was."""
+    from jobforge.errors import JobForgeError  # noqa: PLC0415
+
+    updated = []
     for outcome in failed:
         output_problems = [p for p in outcome.problems if p.startswith("expected_output")]
         if not output_problems or len(output_problems) != len(outcome.problems):
@@ -143,8 +153,15 @@ def _update(failed: list[Any], root: Path, write: Any) -> None:
         path = (
             outcome.golden.path if outcome.golden.path.is_absolute() else root / outcome.golden.path
         )
-        if write(path, outcome.actual_output):
+        try:
+            changed = write(path, outcome.actual_output)
+        except JobForgeError as exc:
+            print(f"not updated {outcome.golden.path}: {exc}")
+            continue
+        if changed:
             print(f"updated {outcome.golden.path}")
+        updated.append(outcome)
+    return updated
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:

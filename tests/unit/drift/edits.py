@@ -1,4 +1,5 @@
-"""Editing the sample runner and connector of a scratch project, as a developer would."""
+"""Editing the sample runner and connector of a scratch project, as a developer would,
+and taking the snapshot `lock` would record."""
 
 from __future__ import annotations
 
@@ -7,6 +8,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from jobforge.contracts.config import load_config
+from jobforge.contracts.contract_set import load_contract_set
+from jobforge.contracts.drift.lockfile import LockedContract, LockKey, lock_contracts
 from jobforge.contracts.loading.loader import load_file
 
 RUNNER_ID = "autopilot.ops.scan"
@@ -56,3 +60,10 @@ def set_version(version: str, *, record: str | None = None) -> Callable[[Documen
             document.setdefault("breaking_changes", {})[version] = {"message": record}
 
     return change
+
+
+def snapshot(root: Path) -> dict[LockKey, LockedContract]:
+    """The project's contracts as ``lock`` would record them (they must be valid)."""
+    contracts = load_contract_set(load_config(root))
+    assert contracts.ok, contracts.problems
+    return lock_contracts(contracts.runner_models(), contracts.connector_models())

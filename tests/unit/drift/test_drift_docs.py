@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from jobforge.contracts.drift.contract_drift import CHANGE_RULES, DRIFT_RULES
+from jobforge.contracts.drift.contract_drift import DRIFT_RULES
+from jobforge.contracts.drift.surface_changes import CHANGE_RULES
 from tests.unit.contracts.support import REPO_ROOT
 
 ROW = re.compile(r"^\| (JF\d{3}) \| ([a-z-]+)", re.MULTILINE)

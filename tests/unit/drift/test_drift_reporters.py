@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from jobforge.contracts.drift.contract_drift import (
-    JOB_TYPE_ADDED,
     VERSION_NOT_BUMPED,
-    ContractChange,
     ContractDrift,
     DriftResult,
 )
 from jobforge.contracts.drift.lockfile import ContractKind
 from jobforge.contracts.drift.reporters import CHANGES_SHOWN, render, render_text
+from jobforge.contracts.drift.surface_changes import JOB_TYPE_ADDED, ContractChange
 from jobforge.contracts.problems.problem import Position, Problem
 
 PATH = "contracts/runners/a.yaml"

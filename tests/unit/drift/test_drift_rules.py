@@ -8,10 +8,10 @@ import pytest
 
 from jobforge.contracts.config import load_config
 from jobforge.contracts.contract_set import load_contract_set
-from jobforge.contracts.drift.contract_drift import DriftResult, compare, is_major_bump
-from jobforge.contracts.drift.lockfile import LockedContract, LockKey, lock_contracts
+from jobforge.contracts.drift.contract_drift import DriftResult, compare
+from jobforge.contracts.drift.lockfile import LockedContract, LockKey
+from jobforge.contracts.drift.version_bumps import is_major_bump
 from jobforge.contracts.models.semver import parse_semver
-from tests.unit.contracts.support import make_project
 from tests.unit.drift.edits import (
     RUNNER_ID,
     Document,
@@ -21,18 +21,8 @@ from tests.unit.drift.edits import (
     output_schema,
     runner_path,
     set_version,
+    snapshot,
 )
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    return make_project(tmp_path / "project")
-
-
-def snapshot(root: Path) -> dict[LockKey, LockedContract]:
-    contracts = load_contract_set(load_config(root))
-    assert contracts.ok, contracts.problems
-    return lock_contracts(contracts.runner_models(), contracts.connector_models())
 
 
 def drift(root: Path, baseline: dict[LockKey, LockedContract], *, lock_mode: bool) -> DriftResult:

@@ -20,13 +20,7 @@ from jobforge.contracts.drift.lockfile import (
     render_lock,
     write_lock,
 )
-from tests.unit.contracts.support import make_project
 from tests.unit.drift.edits import CONNECTOR_ID, RUNNER_ID, edit_connector, edit_runner
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    return make_project(tmp_path / "project")
 
 
 def lock_text(root: Path) -> str:

@@ -18,11 +18,9 @@ from jobforge.contracts.drift.lockfile import (
     ContractKind,
     LockedContract,
     LockKey,
-    lock_contracts,
 )
 from jobforge.contracts.drift.removals import NO_REMOVALS, Removals, read_removals
 from jobforge.contracts.problems.problem import Position
-from tests.unit.contracts.support import make_project
 from tests.unit.drift.edits import (
     CONNECTOR_ID,
     RUNNER_ID,
@@ -31,20 +29,10 @@ from tests.unit.drift.edits import (
     edit_runner,
     runner_path,
     set_version,
+    snapshot,
 )
 
 REMOVED = Path("contracts") / "removed.yaml"
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    return make_project(tmp_path / "project")
-
-
-def snapshot(root: Path) -> dict[LockKey, LockedContract]:
-    contracts = load_contract_set(load_config(root))
-    assert contracts.ok, contracts.problems
-    return lock_contracts(contracts.runner_models(), contracts.connector_models())
 
 
 def removals(root: Path) -> Removals:

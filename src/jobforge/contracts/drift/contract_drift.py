@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from jobforge.contracts.contract_set import ContractSet, Located
-from jobforge.contracts.drift import schema_diff
 from jobforge.contracts.drift.lockfile import (
     SECTIONS,
     ContractKind,
@@ -26,25 +25,16 @@ from jobforge.contracts.drift.lockfile import (
     lock_runner,
 )
 from jobforge.contracts.drift.removals import NO_REMOVALS, Removals
-from jobforge.contracts.drift.schema_diff import Role
+from jobforge.contracts.drift.surface_changes import (
+    CONTRACT_ADDED,
+    CONTRACT_REMOVED,
+    ContractChange,
+    surface_changes,
+)
+from jobforge.contracts.drift.version_bumps import is_major_bump, next_major, precedence
 from jobforge.contracts.models.semver import Version, parse_semver
 from jobforge.contracts.problems.problem import START, Position, Problem
 from jobforge.contracts.problems.rules import Rule
-
-JOB_TYPE_REMOVED = Rule("JF520", "job-type-removed", "A job type is no longer served.")
-JOB_TYPE_ADDED = Rule("JF521", "job-type-added", "A job type was added.")
-CAPABILITY_REMOVED = Rule("JF522", "capability-removed", "A connector capability was dropped.")
-CAPABILITY_ADDED = Rule("JF523", "capability-added", "A connector capability was added.")
-CONTRACT_REMOVED = Rule("JF524", "contract-removed", "A runner or connector was removed.")
-CONTRACT_ADDED = Rule("JF525", "contract-added", "A runner or connector was added.")
-CHANGE_RULES: Final = (
-    JOB_TYPE_REMOVED,
-    JOB_TYPE_ADDED,
-    CAPABILITY_REMOVED,
-    CAPABILITY_ADDED,
-    CONTRACT_REMOVED,
-    CONTRACT_ADDED,
-)
 
 VERSION_NOT_BUMPED = Rule("JF601", "version-not-bumped", "A contract changed, its version not.")
 NEEDS_MAJOR_BUMP = Rule(
@@ -73,7 +63,6 @@ DRIFT_RULES: Final = (
     LOCK_OUT_OF_DATE,
     REMOVAL_NOT_RECORDED,
 )
-_SCHEMA_RULES: Final = {rule.id: rule for rule in schema_diff.RULES}
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,19 +71,6 @@ class Origin:
 
     display: str
     position: Position
-
-
-@dataclass(frozen=True, slots=True)
-class ContractChange:
-    """One change to a contract's surface, and whether it breaks the contract's users."""
-
-    rule: Rule
-    where: str
-    detail: str
-    breaking: bool
-
-    def describe(self) -> str:
-        return f"{self.rule.title} at {self.where}: {self.detail}"
 
 
 @dataclass(slots=True)
@@ -235,7 +211,7 @@ def _removal_problem(
             "must do instead}}; otherwise restore it",
         )
     last_version = recorded.removal.last_version
-    if _precedence(parse_semver(last_version)) == _precedence(parse_semver(old.version)):
+    if precedence(parse_semver(last_version)) == precedence(parse_semver(old.version)):
         return None
     return Problem(
         recorded.display,
@@ -310,7 +286,7 @@ def _version_problems(
 ) -> list[Problem]:
     name = f"{new.kind} {new.contract_id}"
     old_version, new_version = parse_semver(old.version), parse_semver(new.version)
-    if _precedence(new_version) < _precedence(old_version):
+    if precedence(new_version) < precedence(old_version):
         return [
             _problem(
                 located,
@@ -321,7 +297,7 @@ def _version_problems(
         ]
     problems: list[Problem] = []
     surface_changed = old.fingerprint != new.fingerprint
-    if surface_changed and _precedence(new_version) == _precedence(old_version):
+    if surface_changed and precedence(new_version) == precedence(old_version):
         summary = "; ".join(change.describe() for change in drift.changes[:3])
         more = f" (and {len(drift.changes) - 3} more)" if len(drift.changes) > 3 else ""
         problems.append(
@@ -342,7 +318,7 @@ def _version_problems(
                 NEEDS_MAJOR_BUMP,
                 f"{name}: {change.describe()}; a breaking change needs a major version bump "
                 f"({old.version} -> {new.version} is not one, "
-                f"{_next_major(old_version)} would be)",
+                f"{next_major(old_version)} would be)",
             )
             for change in breaking
         )
@@ -362,116 +338,9 @@ def _version_problems(
     return problems
 
 
-def surface_changes(old: LockedContract, new: LockedContract) -> list[ContractChange]:
-    """Every change from ``old``'s surface to ``new``'s, job type by job type, sorted."""
-    if old.kind is ContractKind.RUNNER:
-        changes = _runner_changes(old.surface, new.surface)
-    else:
-        changes = _connector_changes(old.surface, new.surface)
-    return sorted(changes, key=lambda c: (c.where, c.rule.id, c.detail))
-
-
-def _runner_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[ContractChange]:
-    old_jobs: Mapping[str, Any] = old.get("job_types", {})
-    new_jobs: Mapping[str, Any] = new.get("job_types", {})
-    changes = _job_type_set_changes(set(old_jobs), set(new_jobs))
-    for job_type in sorted(old_jobs.keys() & new_jobs.keys()):
-        for role in (Role.INPUT, Role.OUTPUT):
-            key = f"{role.value}_schema"
-            for change in schema_diff.diff_schemas(
-                old_jobs[job_type][key], new_jobs[job_type][key]
-            ):
-                changes.append(
-                    ContractChange(
-                        _SCHEMA_RULES[change.rule_id],
-                        f"{job_type} {key} {change.path or '/'}",
-                        change.detail,
-                        breaking=change.breaks(role),
-                    )
-                )
-    return changes
-
-
-def _connector_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[ContractChange]:
-    changes = _job_type_set_changes(
-        set(old.get("supported_job_types", [])), set(new.get("supported_job_types", []))
-    )
-    old_caps: Mapping[str, Any] = old.get("capabilities", {})
-    new_caps: Mapping[str, Any] = new.get("capabilities", {})
-    for capability in sorted(old_caps.keys() | new_caps.keys()):
-        had, has = bool(old_caps.get(capability)), bool(new_caps.get(capability))
-        if had and not has:
-            changes.append(
-                ContractChange(
-                    CAPABILITY_REMOVED,
-                    f"capabilities.{capability}",
-                    f"capability {capability!r} is no longer offered",
-                    breaking=True,
-                )
-            )
-        elif has and not had:
-            changes.append(
-                ContractChange(
-                    CAPABILITY_ADDED,
-                    f"capabilities.{capability}",
-                    f"capability {capability!r} is now offered",
-                    breaking=False,
-                )
-            )
-    return changes
-
-
-def _job_type_set_changes(old: set[str], new: set[str]) -> list[ContractChange]:
-    removed = [
-        ContractChange(JOB_TYPE_REMOVED, job_type, f"job type {job_type!r} was removed", True)
-        for job_type in sorted(old - new)
-    ]
-    added = [
-        ContractChange(JOB_TYPE_ADDED, job_type, f"job type {job_type!r} was added", False)
-        for job_type in sorted(new - old)
-    ]
-    return removed + added
-
-
-def is_major_bump(old: Version, new: Version) -> bool:
-    """Whether ``new`` may break ``old``'s users: a higher version in another major series.
-
-    For 0.x the series is set by the leftmost non-zero part (0.3 -> 0.4 is major, as
-    Cargo reads semver); a pre-release of the next major (2.0.0-rc.1) counts.
-    """
-    return _precedence(new) > _precedence(old) and _series(new) != _series(old)
-
-
-def _series(version: Version) -> tuple[int, ...]:
-    if version.major:
-        return (version.major,)
-    if version.minor:
-        return (0, version.minor)
-    return (0, 0, version.patch)
-
-
-def _next_major(version: Version) -> str:
-    if version.major:
-        return f"{version.major + 1}.0.0"
-    if version.minor:
-        return f"0.{version.minor + 1}.0"
-    return f"0.0.{version.patch + 1}"
-
-
-def _precedence(version: Version) -> tuple[Any, ...]:
-    """A sort key with semver precedence: pre-releases sort before the release, build ignored."""
-    if not version.prerelease:
-        return (version.major, version.minor, version.patch, 1, ())
-    identifiers = tuple(
-        (0, int(part), "") if part.isdigit() else (1, 0, part)
-        for part in version.prerelease.split(".")
-    )
-    return (version.major, version.minor, version.patch, 0, identifiers)
-
-
 def _has_breaking_record(located: Located, version: Version) -> bool:
     recorded: Mapping[str, Any] = located.model.breaking_changes
-    return any(_precedence(parse_semver(key)) == _precedence(version) for key in recorded)
+    return any(precedence(parse_semver(key)) == precedence(version) for key in recorded)
 
 
 def _problem(located: Located, rule: Rule, message: str, *, field_name: str = "version") -> Problem:

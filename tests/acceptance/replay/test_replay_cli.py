@@ -164,3 +164,19 @@ def test_interrupting_a_replay_leaves_no_database_or_server(
     assert _processes_using(scratch) == []
     assert list(scratch.glob("jobforge-pg-*")) == []  # the server's folder is gone
     shutil.rmtree(scratch)
+
+
+def test_a_golden_name_with_control_characters_stays_on_one_line(project: Path) -> None:
+    golden = project / "goldens" / "autopilot.ops.scan" / "weak-tls.yaml"
+    text = golden.read_text()
+    golden.write_text(
+        text.replace(text.splitlines()[1], 'name: "two\\nlines \\e[31mred"', 1).replace(
+            "severity: high", "severity: low"
+        )
+    )
+    result = replay(project, "-k", "two")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "\x1b[31m" not in result.stdout
+    lines = result.stdout.splitlines()
+    assert any(line.endswith("weak-tls.yaml::two\\nlines \\x1b[31mred") for line in lines), lines
+    assert any(line.endswith("weak-tls.yaml:9: two\\nlines \\x1b[31mred") for line in lines), lines

@@ -84,6 +84,7 @@ def run(arguments: argparse.Namespace) -> int:
 def _replay(arguments: argparse.Namespace, goldens: list[Any], job_types: Any, root: Path) -> int:
     import logging  # noqa: PLC0415
 
+    from jobforge.contracts.problems.problem_format import escape_control  # noqa: PLC0415
     from jobforge.handlers import default_registry  # noqa: PLC0415
     from jobforge.replay.engine import GoldenOutcome  # noqa: PLC0415
     from jobforge.replay.junit import write_junit_xml  # noqa: PLC0415
@@ -98,9 +99,8 @@ def _replay(arguments: argparse.Namespace, goldens: list[Any], job_types: Any, r
     def progress(outcome: GoldenOutcome) -> None:
         done.append(outcome)
         verdict = "PASS" if outcome.passed else "FAIL"
-        line = (
-            f"[{len(done)}/{len(goldens)}] {verdict} {outcome.golden.path}::{outcome.golden.name}"
-        )
+        name = escape_control(f"{outcome.golden.path}::{outcome.golden.name}")
+        line = f"[{len(done)}/{len(goldens)}] {verdict} {name}"
         print(
             f"\r\x1b[2K{line}" if interactive else line, end="" if interactive else "\n", flush=True
         )
@@ -123,7 +123,7 @@ def _replay(arguments: argparse.Namespace, goldens: list[Any], job_types: Any, r
         print()
     failed = [outcome for outcome in outcomes if not outcome.passed]
     for outcome in failed:
-        print(f"\n{outcome.golden.location}: {outcome.golden.name}")
+        print(f"\n{escape_control(f'{outcome.golden.location}: {outcome.golden.name}')}")
         for problem in outcome.problems:
             print("  " + problem.replace("\n", "\n  "))
     if arguments.junit_xml:

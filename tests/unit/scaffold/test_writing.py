@@ -85,3 +85,10 @@ def test_what_to_git_add_is_the_shallowest_new_part_of_each_path(tmp_path: Path)
         "docs/connectors/",
         "a",
     ]
+
+
+def test_the_command_names_the_scaffold_default_runner() -> None:
+    from jobforge.cli.contracts_commands import init  # noqa: PLC0415
+    from jobforge.scaffold import names  # noqa: PLC0415
+
+    assert init.DEFAULT_RUNNER == names.DEFAULT_RUNNER

@@ -32,6 +32,8 @@ class GoldenSpec:
     now: datetime = DEFAULT_NOW
     seed: int = DEFAULT_SEED
     expected_output_line: int | None = None
+    # {"kind": ..., "message_contains": ...}: the job must fail so (then expected_output is unused)
+    expected_error: dict[str, Any] | None = None
     runner_id: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 

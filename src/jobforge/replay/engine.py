@@ -10,6 +10,7 @@ from typing import Any
 
 from jobforge.client import JobForgeClient, JobResult, JobSpec
 from jobforge.connectors.registry import ConnectorRegistry
+from jobforge.determinism.canonical import canonical_text_of_json
 from jobforge.determinism.trace import HANDLER_SOURCE
 from jobforge.handlers import HandlerRegistry
 from jobforge.replay.cases import GoldenSpec
@@ -114,6 +115,12 @@ def _judge(client: JobForgeClient, run: _Run) -> GoldenOutcome:
     if first is None:
         outcome.problems.append(f"job {run.job_ids[0]} did not finish")
         return outcome
+    if golden.expected_error is not None:
+        _check_error(golden.expected_error, first, outcome)
+        _check_trace(golden, first, outcome)
+        if golden.deterministic and not outcome.problems:
+            _check_same_failure(results, run.job_ids, outcome)
+        return outcome
     if first.outcome != "succeeded":
         outcome.problems.append(_describe_failure(first))
         return outcome
@@ -132,6 +139,56 @@ def _describe_failure(result: JobResult) -> str:
     kind = error.get("kind", "error")
     message = error.get("message", "")
     return f"job {result.job_id} failed ({kind}): {message}"
+
+
+def _check_error(expected: Mapping[str, Any], result: JobResult, outcome: GoldenOutcome) -> None:
+    """The job must have failed with the expected kind, its message containing the text."""
+    if result.outcome == "succeeded":
+        outcome.actual_output = result.output
+        output = canonical_text_of_json(result.output)
+        outcome.problems.append(
+            f"expected_error {expected['kind']!r}, but job {result.job_id} succeeded with "
+            f"output {output[:500]}"
+        )
+        return
+    error = result.error if isinstance(result.error, dict) else {}
+    kind, message = str(error.get("kind", "")), str(error.get("message", ""))
+    if kind != expected["kind"]:
+        outcome.problems.append(
+            f"expected_error kind {expected['kind']!r}, but job {result.job_id} failed with "
+            f"{kind!r}: {message}"
+        )
+        return
+    wanted = expected.get("message_contains")
+    if wanted is not None and wanted not in message:
+        outcome.problems.append(
+            f"expected_error message to contain {wanted!r}, but job {result.job_id} failed "
+            f"with: {message}"
+        )
+
+
+def _check_same_failure(
+    results: list[JobResult | None], job_ids: tuple[uuid.UUID, ...], outcome: GoldenOutcome
+) -> None:
+    """A deterministic golden that fails must fail the same way twice."""
+    first, second = results[0], results[1] if len(results) > 1 else None
+    assert first is not None
+    if second is None:
+        outcome.problems.append(
+            f"the second run (determinism check): job {job_ids[1]} did not finish"
+        )
+        return
+    first_error = first.error if isinstance(first.error, dict) else {}
+    second_error = second.error if isinstance(second.error, dict) else {}
+    shown = ("kind", "message")
+    if second.outcome != first.outcome or any(
+        first_error.get(key) != second_error.get(key) for key in shown
+    ):
+        outcome.problems.append(
+            "not deterministic: two runs of the same input failed differently "
+            f"({first_error.get('kind')}: {first_error.get('message')!s} vs "
+            f"{second_error.get('kind')}: {second_error.get('message')!s})"
+        )
 
 
 def _check_output(golden: GoldenSpec, result: JobResult, outcome: GoldenOutcome) -> None:

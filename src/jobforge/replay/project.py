@@ -68,7 +68,8 @@ def load_replay_inputs(config: ContractsConfig, paths: Sequence[Path] = ()) -> R
             inputs.problems.extend(validation_problems(exc, GoldenCase, loaded))
             continue
         runner = inputs.job_types.get(case.job_type)
-        expected_line = loaded.positions.value(("expected_output",)).line
+        expectation = "expected_error" if case.expected_error is not None else "expected_output"
+        expected_line = loaded.positions.value((expectation,)).line
         inputs.goldens.append(
             GoldenSpec(
                 name=case.name,
@@ -92,6 +93,11 @@ def load_replay_inputs(config: ContractsConfig, paths: Sequence[Path] = ()) -> R
                 now=datetime.fromisoformat(case.now) if case.now else DEFAULT_NOW,
                 seed=case.seed if case.seed is not None else DEFAULT_SEED,
                 expected_output_line=expected_line,
+                expected_error=(
+                    case.expected_error.model_dump(exclude_none=True)
+                    if case.expected_error is not None
+                    else None
+                ),
                 runner_id=runner.runner_id if runner else None,
             )
         )

@@ -118,3 +118,53 @@ def test_replay_on_throwaway_databases_keeps_input_order(server_url: str, parall
     )
     assert [o.golden.name for o in outcomes] == [g.name for g in goldens]
     assert [o.passed for o in outcomes] == [True] * 5 + [False]
+
+
+def test_an_expected_error_passes_when_the_job_fails_so_twice(database_url: str) -> None:
+    expected = {"kind": "exception", "message_contains": "assets"}
+    [outcome] = run(database_url, golden("raises", input={"zone": "eu"}, expected_error=expected))
+    assert outcome.passed, outcome.problems
+    assert len(outcome.job_ids) == 2
+
+
+def test_an_expected_invalid_input_is_judged_against_the_contract(database_url: str) -> None:
+    contract = JobTypeContract(
+        runner_id="test",
+        runner_version="1.0.0",
+        input_schema={"type": "object", "required": ["assets", "zone"]},
+        output_schema=None,
+        timeout_seconds=None,
+    )
+    expected = {"kind": "invalid_input", "message_contains": "zone"}
+    [outcome] = run_goldens(
+        database_url,
+        [golden("invalid", input={"assets": []}, expected_error=expected)],
+        registry=registry,
+        job_types={"test.scan": contract},
+    )
+    assert outcome.passed, outcome.problems
+
+
+@pytest.mark.parametrize(
+    ("payload", "expected", "problem"),
+    [
+        (
+            {"assets": ["hot-a"], "zone": "eu"},
+            {"kind": "exception"},
+            "expected_error 'exception', but job",
+        ),
+        ({"zone": "eu"}, {"kind": "invalid_input"}, "expected_error kind 'invalid_input', but"),
+        (
+            {"zone": "eu"},
+            {"kind": "exception", "message_contains": "zone"},
+            "expected_error message to contain 'zone', but",
+        ),
+    ],
+    ids=["succeeded", "other-kind", "other-message"],
+)
+def test_an_expected_error_fails_when_the_job_does_not_fail_so(
+    database_url: str, payload: dict[str, Any], expected: dict[str, Any], problem: str
+) -> None:
+    [outcome] = run(database_url, golden("not-so", input=payload, expected_error=expected))
+    [found] = outcome.problems
+    assert found.startswith(problem), found

@@ -14,7 +14,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    ValidationError,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from jobforge.contracts.models.dates import CalendarDate, Timestamp
 from jobforge.contracts.models.enums import (
@@ -331,15 +340,42 @@ class RecordedConnectorResponse(ContractModel):
     response: Any
 
 
+class ExpectedError(ContractModel):
+    """How a golden's job must fail: the error kind the worker records, and a message part."""
+
+    kind: NonEmptyStr = Field(
+        description="The recorded error kind: invalid_input, invalid_output, timeout, "
+        "exception (a handler's exception), or the error_kind of the exception raised."
+    )
+    message_contains: NonEmptyStr | None = Field(
+        default=None, description="Text the error message must contain."
+    )
+
+
 class GoldenCase(ContractModel):
-    """``goldens/<runner_id>/<case>.yaml``: one job, and what its result must show."""
+    """``goldens/<runner_id>/<case>.yaml``: one job, and what its result must show.
+
+    Either ``expected_output`` (the job succeeds with that output) or ``expected_error``
+    (the job fails so), never both.
+    """
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [{"required": ["expected_output"]}, {"required": ["expected_error"]}]
+        }
+    )
 
     schema_: str | None = Field(default=None, alias="$schema")
     name: NonEmptyStr
     job_type: DottedId
     tenant: NonEmptyStr
     input: Any
-    expected_output: Any
+    expected_output: Any = Field(
+        default=None, description="The output the job must succeed with (see exact)."
+    )
+    expected_error: ExpectedError | None = Field(
+        default=None, description="How the job must fail, instead of an expected_output."
+    )
     exact: bool = Field(
         default=False,
         description="true: the output must equal expected_output; false: contain it.",
@@ -352,6 +388,46 @@ class GoldenCase(ContractModel):
         default=None, description="The fixed clock of the run (RFC 3339); a default if absent."
     )
     seed: Annotated[int, Field(ge=0)] | None = None
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _one_expectation(
+        cls, data: Any, handler: ModelWrapValidatorHandler[GoldenCase]
+    ) -> GoldenCase:
+        """Exactly one of expected_output and expected_error, reported with the file's other
+        problems (an after-validator would only speak once everything else is right)."""
+        extra: list[InitErrorDetails] = []
+        if isinstance(data, dict):
+            has_output, has_error = "expected_output" in data, "expected_error" in data
+            if not has_output and not has_error:
+                extra.append({"type": "missing", "loc": ("expected_output",), "input": data})
+            elif has_output and has_error:
+                extra.append(
+                    {
+                        "type": PydanticCustomError(
+                            "one_expectation",
+                            "expected_error and expected_output exclude each other: keep "
+                            "expected_output if the job must succeed, expected_error if it "
+                            "must fail",
+                        ),
+                        "loc": ("expected_error",),
+                        "input": data["expected_error"],
+                    }
+                )
+        try:
+            model = handler(data)
+        except ValidationError as exc:
+            if not extra:
+                raise
+            details: list[InitErrorDetails] = [
+                {"type": error["type"], "loc": error["loc"], "input": error["input"],
+                 **({"ctx": error["ctx"]} if "ctx" in error else {})}  # type: ignore[typeddict-item]
+                for error in exc.errors()
+            ]  # fmt: skip
+            raise ValidationError.from_exception_data(cls.__name__, [*details, *extra]) from None
+        if extra:
+            raise ValidationError.from_exception_data(cls.__name__, extra)
+        return model
 
 
 def _require_unique(values: list[Any], field_name: str) -> None:

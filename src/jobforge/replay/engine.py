@@ -15,6 +15,12 @@ from jobforge.determinism.trace import HANDLER_SOURCE
 from jobforge.handlers import HandlerRegistry
 from jobforge.replay.cases import GoldenSpec
 from jobforge.replay.compare import differing_paths, is_subset, restrict, unified_diff
+from jobforge.replay.follow_ups import (
+    differences,
+    expected_follow_up_problems,
+    signature,
+    traced_follow_ups,
+)
 from jobforge.worker import Worker, WorkerConfig
 from jobforge.worker.job_types import JobTypeContract
 
@@ -129,6 +135,10 @@ def _judge(client: JobForgeClient, run: _Run) -> GoldenOutcome:
     _check_output(golden, first, outcome)
     _check_trace(golden, first, outcome)
     _check_artifact(golden, first, outcome)
+    if golden.expected_follow_ups is not None:
+        outcome.problems += expected_follow_up_problems(
+            golden.expected_follow_ups, first.follow_ups
+        )
     if golden.deterministic:
         _check_determinism(results, run.job_ids, outcome)
     return outcome
@@ -195,7 +205,7 @@ def _check_output(golden: GoldenSpec, result: JobResult, outcome: GoldenOutcome)
     expected, actual = golden.expected_output, result.output
     matches = expected == actual if golden.exact else is_subset(expected, actual)
     if not matches:
-        how = "equal" if golden.exact else "contained in"
+        how = "equal to" if golden.exact else "contained in"
         shown = actual if golden.exact else restrict(actual, expected)
         diff = unified_diff(
             expected, shown, expected_label="expected_output", actual_label="actual output"
@@ -251,4 +261,14 @@ def _check_determinism(
             f"({str(first.artifact_sha256)[:12]}… vs {str(second.artifact_sha256)[:12]}…); "
             f"differing field(s): {', '.join(paths)}. Use ctx.now, ctx.random and "
             "connectors instead of the wall clock, unseeded randomness or the network."
+        )
+    asked = [
+        signature(traced_follow_ups(result.decision_trace), job_id)
+        for result, job_id in zip((first, second), job_ids, strict=False)
+    ]
+    if asked[0] != asked[1]:
+        outcome.problems.append(
+            "not deterministic: two runs of the same input asked for different follow-ups "
+            "(ctx.follow_up):\n"
+            + differences(asked[0], asked[1], first_label="first run", second_label="second run")
         )

@@ -71,7 +71,7 @@ def wrong_output(spec: GoldenSpec | None = None, actual: Any = ACTUAL) -> Golden
     diff = unified_diff(
         spec.expected_output, shown, expected_label="expected_output", actual_label="actual output"
     )
-    how = "equal" if spec.exact else "contained in"
+    how = "equal to" if spec.exact else "contained in"
     return GoldenOutcome(
         golden=spec,
         job_ids=[job_id, uuid.uuid4()],
@@ -141,7 +141,7 @@ def test_a_wrong_output_names_the_fields_and_keeps_the_diff_in_the_body() -> Non
 def test_an_exact_golden_names_the_extra_fields_too() -> None:
     outcome = wrong_output(golden(exact=True))
     assert failure_message(outcome) == (
-        "expected_output is not equal the actual output; differing field(s): "
+        "expected_output is not equal to the actual output; differing field(s): "
         "output.findings[0].message, output.findings[0].severity, output.scanned_at"
     )
 

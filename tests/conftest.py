@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 
 import psycopg
 import pytest
+from hypothesis import settings
 from psycopg import sql
 
 from jobforge.db.throwaway import (
@@ -22,6 +23,11 @@ from jobforge.db.throwaway import (
     database_url_for,
     embedded_server,
 )
+
+# Property tests judge results, never speed: on a loaded CI machine one slow example must
+# not fail a run (hypothesis' default 200 ms deadline would). Speed is for `nox -s bench`.
+settings.register_profile("jobforge", deadline=None)
+settings.load_profile("jobforge")
 
 EXTERNAL_SERVER_VARIABLE = "JOBFORGE_TEST_DATABASE_URL"
 # Imported first by the controlling process: figures written after this are this session's.

@@ -28,20 +28,17 @@ from jobforge.contracts.contract_cache import (
 from jobforge.errors import ConfigurationError
 from jobforge.project import load_project_config
 from jobforge.worker.job_types import JobTypeContract
+from tests.unit.contracts.support import make_project
 
-REPO = Path(__file__).resolve().parents[2]
 RUNNER = Path("contracts/runners/autopilot.ops.scan.yaml")
 JOB_TYPE = "autopilot.ops.scan"
 
 
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A copy of the repository's sample contracts with a pyproject.toml of its own."""
+    """The frozen sample runner, goldens and connector, with a pyproject.toml of its own."""
     monkeypatch.delenv(DISABLE_VARIABLE, raising=False)
-    for folder in ("contracts", "connectors"):
-        shutil.copytree(REPO / folder, tmp_path / folder)
-    (tmp_path / "pyproject.toml").write_text('[project]\nname = "scratch"\nversion = "0"\n')
-    return tmp_path
+    return make_project(tmp_path, pyproject='[project]\nname = "scratch"\nversion = "0"\n')
 
 
 def load(project: Path) -> dict[str, object]:
@@ -241,7 +238,6 @@ def test_a_layout_problem_stops_the_worker_after_a_cached_start(
     ],
 )
 def test_files_the_loader_does_not_read_keep_the_fingerprint(project: Path, unread: str) -> None:
-    shutil.copytree(REPO / "goldens", project / "goldens")
     before = fingerprint(project)
     (project / unread).write_text("not read by the worker\n")
     assert fingerprint(project) == before

@@ -8,9 +8,13 @@ from pathlib import Path
 from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-SAMPLE_CONNECTOR = REPO_ROOT / "connectors" / "readylayer.cdn" / "metadata.json"
-SAMPLE_RUNNER = REPO_ROOT / "contracts" / "runners" / "autopilot.ops.scan.yaml"
-SAMPLE_GOLDENS = REPO_ROOT / "goldens" / "autopilot.ops.scan"
+SAMPLES = Path(__file__).parent / "samples"
+# Frozen copies of the zone-scan runner, two of its goldens and its connector: the shipped
+# files grow with the runners (more job types, connectors and versions), which a project
+# of this one job type lacks; tests of the rules need a project that stays put.
+SAMPLE_CONNECTOR = SAMPLES / "readylayer.cdn" / "metadata.json"
+SAMPLE_RUNNER = SAMPLES / "autopilot.ops.scan" / "autopilot.ops.scan.yaml"
+SAMPLE_GOLDENS = SAMPLES / "autopilot.ops.scan" / "goldens"
 
 
 def sample_connector(**changes: Any) -> dict[str, Any]:
@@ -38,7 +42,7 @@ def make_project(root: Path, *, pyproject: str = "", with_samples: bool = True) 
         runners = root / "contracts" / "runners"
         runners.mkdir(parents=True)
         shutil.copyfile(SAMPLE_RUNNER, runners / SAMPLE_RUNNER.name)
-        shutil.copytree(SAMPLE_GOLDENS, root / "goldens" / SAMPLE_GOLDENS.name)
+        shutil.copytree(SAMPLE_GOLDENS, root / "goldens" / "autopilot.ops.scan")
     return root
 
 

@@ -249,16 +249,7 @@ def _goldens(
             )
             continue
         covered.add(job_type)
-        problems += _schema_problems(
-            golden, "input", contract.input_schema, rules.GOLDEN_INPUT_INVALID, partial=False
-        )
-        problems += _schema_problems(
-            golden,
-            "expected_output",
-            contract.output_schema,
-            rules.GOLDEN_OUTPUT_INVALID,
-            partial=not golden.model.exact,
-        )
+        problems += _expectation_problems(golden, contract.input_schema, contract.output_schema)
     for runner in runners:
         runner_id = runner.model.runner_id
         maybe_covered = unknowns.covered_by_runner.get(runner_id, set())
@@ -274,6 +265,32 @@ def _goldens(
             if job_type not in covered and job_type not in maybe_covered
         ]
     return problems
+
+
+def _expectation_problems(
+    golden: Checked, input_schema: dict[str, Any], output_schema: dict[str, Any]
+) -> list[Problem]:
+    """The golden's input and expectation against its job type's schemas.
+
+    A golden expecting ``invalid_input`` holds an input that the input schema, or the
+    handler's own checks, refuse: it is not held to the schema. One expecting any other
+    error needs a valid input, and has no output to check.
+    """
+    expected_error = golden.model.expected_error
+    if expected_error is not None and expected_error.kind == "invalid_input":
+        return []
+    input_problems = _schema_problems(
+        golden, "input", input_schema, rules.GOLDEN_INPUT_INVALID, partial=False
+    )
+    if expected_error is not None:
+        return input_problems
+    return input_problems + _schema_problems(
+        golden,
+        "expected_output",
+        output_schema,
+        rules.GOLDEN_OUTPUT_INVALID,
+        partial=not golden.model.exact,
+    )
 
 
 def _schema_problems(

@@ -40,6 +40,11 @@ RULES: tuple[Rule, ...] = (
     Rule("JF115", "unsupported-yaml-value", "A YAML value with no JSON equivalent (dates...)."),
     Rule("JF116", "invalid-json-schema", "A job type schema that is not valid Draft 2020-12."),
     Rule("JF117", "missing-metadata", "A connector folder without a metadata.json."),
+    Rule(
+        "JF118",
+        "lone-surrogate",
+        "A string escaping half a UTF-16 surrogate pair, which is no Unicode character.",
+    ),
     Rule("JF201", "duplicate-connector-id", "Two connector files declare the same id."),
     Rule("JF202", "connector-folder-mismatch", "connector_id differs from the folder name."),
     Rule("JF203", "job-type-not-served", "A connector job type no runner contract serves."),
@@ -76,6 +81,7 @@ MISNAMED_FILE = RULES_BY_ID["JF114"]
 UNSUPPORTED_YAML_VALUE = RULES_BY_ID["JF115"]
 INVALID_JSON_SCHEMA = RULES_BY_ID["JF116"]
 MISSING_METADATA = RULES_BY_ID["JF117"]
+LONE_SURROGATE = RULES_BY_ID["JF118"]
 DUPLICATE_CONNECTOR_ID = RULES_BY_ID["JF201"]
 CONNECTOR_FOLDER_MISMATCH = RULES_BY_ID["JF202"]
 JOB_TYPE_NOT_SERVED = RULES_BY_ID["JF203"]

@@ -14,6 +14,7 @@ import psycopg
 import pytest
 
 from jobforge.client import JobForgeClient, JobSpec
+from jobforge.db.migrations import load_migrations
 from tests.integration.support import connect, job, results, wait_until
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -222,15 +223,23 @@ def test_jobforge_migrate_twice(empty_database_url: str) -> None:
     command += ["--database-url", empty_database_url]
     first = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
     assert first.returncode == 0, first.stderr
+    shipped = [m.filename for m in load_migrations()]
+    assert shipped[:4] == [
+        "0001_router.sql",
+        "0002_enqueue_without_keys.sql",
+        "0003_tenant_isolation.sql",
+        "0004_follow_up_jobs.sql",
+    ]
+    count = len(shipped)
     assert first.stdout.splitlines() == [
-        "applied 0001_router.sql",
-        "applied 0002_enqueue_without_keys.sql",
-        "applied 0003_tenant_isolation.sql",
-        "3 migration(s) applied, 0 already applied, 3 in all",
+        *[f"applied {name}" for name in shipped],
+        f"{count} migration(s) applied, 0 already applied, {count} in all",
     ]
     second = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
     assert second.returncode == 0, second.stderr
-    assert second.stdout.splitlines() == ["0 migration(s) applied, 3 already applied, 3 in all"]
+    assert second.stdout.splitlines() == [
+        f"0 migration(s) applied, {count} already applied, {count} in all"
+    ]
 
 
 def test_jobforge_migrate_reports_errors_without_a_traceback() -> None:

@@ -93,6 +93,11 @@ class AsyncJobForgeClient:
         rows = await self._fetch("get_results", requests.job_id_params(job_id))
         return [JobResult.from_row(row) for row in rows]
 
+    async def get_follow_ups(self, job_id: UUID | str) -> list[Job]:
+        """The jobs the job enqueued as follow-ups, in the order asked (see the sync client)."""
+        rows = await self._fetch("get_follow_ups", requests.job_id_params(job_id))
+        return [Job.from_row(row) for row in rows]
+
     async def get_result(self, job_id: UUID | str) -> JobResult | None:
         results = await self.get_results(job_id)
         if not results:

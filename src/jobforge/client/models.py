@@ -52,6 +52,8 @@ class Job:
     updated_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    # The job whose attempt enqueued this one as a follow-up (ctx.follow_up), if any.
+    parent_job_id: UUID | None = None
 
     @property
     def is_finished(self) -> bool:
@@ -82,6 +84,9 @@ class JobResult:
     artifact_canonical: str | None
     input_sha256: str | None
     artifact_sha256: str | None
+    # The follow-ups a succeeded attempt asked for, each with the job it created or found
+    # (job_id, created) or, on a replay, its payload; None when it asked for none.
+    follow_ups: Any = None
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> JobResult:

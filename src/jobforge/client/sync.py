@@ -100,6 +100,13 @@ class JobForgeClient:
         rows = self._fetch("get_results", requests.job_id_params(job_id))
         return [JobResult.from_row(row) for row in rows]
 
+    def get_follow_ups(self, job_id: UUID | str) -> list[Job]:
+        """The jobs the job enqueued as follow-ups (``ctx.follow_up``), in the order asked.
+        A follow-up whose idempotency key found an existing job is not among them: the
+        result's ``follow_ups`` names that job."""
+        rows = self._fetch("get_follow_ups", requests.job_id_params(job_id))
+        return [Job.from_row(row) for row in rows]
+
     def get_result(self, job_id: UUID | str) -> JobResult | None:
         """The latest recorded attempt of the job, or None while none has finished."""
         results = self.get_results(job_id)

@@ -60,6 +60,9 @@ _MISSING_GRANT = (
 
 # A function, table, schema or type that is not there: JobForge's, when the message names it.
 _MISSING_OBJECT_SQLSTATES = ("42883", "42P01", "3F000", "42704")
+# A column that is not there: only JobForge's own queries reach this module, so it is a
+# column a later schema version added (its message names only the column).
+_MISSING_COLUMN_SQLSTATE = "42703"
 
 _INVALID_INPUT_CLASSES = ("22",)  # data exceptions: bad uuid, bad timestamp, bad JSON, ...
 # The server went away or would not take the session: a failover, a restart, an admin's
@@ -75,7 +78,9 @@ def translate(exc: psycopg.Error) -> JobForgeError:  # noqa: PLR0911 - one retur
     message = diag.message_primary or str(exc).strip()
     if sqlstate.startswith(_CONNECTION_LOST_SQLSTATES):
         return DatabaseUnavailable(f"{message} (SQLSTATE {sqlstate})")
-    if sqlstate in _MISSING_OBJECT_SQLSTATES and "jobforge" in message:
+    if (
+        sqlstate in _MISSING_OBJECT_SQLSTATES and "jobforge" in message
+    ) or sqlstate == _MISSING_COLUMN_SQLSTATE:
         return SchemaNotMigrated(
             f"the JobForge schema is missing or older than this JobForge ({message}): "
             f"run `jobforge migrate` to bring the database to schema version {_shipped_version()}"

@@ -18,15 +18,24 @@ ORDER BY job_index;
 -- One job by id (row-level security hides other tenants' jobs).
 SELECT id, tenant_id, type, payload, idempotency_key, state::text AS state, priority,
        run_at, attempts, max_attempts, lease_owner, lease_expires_at, last_error,
-       trace_id, ordering_key, created_at, updated_at, started_at, finished_at
+       trace_id, ordering_key, created_at, updated_at, started_at, finished_at, parent_job_id
 FROM jobforge.jobforge_jobs
 WHERE id = %(job_id)s;
+
+-- get_follow_ups --
+-- The jobs a job's attempt enqueued as its follow-ups, in the order it asked for them.
+SELECT id, tenant_id, type, payload, idempotency_key, state::text AS state, priority,
+       run_at, attempts, max_attempts, lease_owner, lease_expires_at, last_error,
+       trace_id, ordering_key, created_at, updated_at, started_at, finished_at, parent_job_id
+FROM jobforge.jobforge_jobs
+WHERE parent_job_id = %(job_id)s
+ORDER BY seq;
 
 -- get_results --
 -- Every recorded attempt of a job, oldest first.
 SELECT job_id, attempt, tenant_id, type, outcome, output, error, worker_id, trace_id,
        started_at, finished_at, input_snapshot, decision_trace, artifact_canonical,
-       input_sha256, artifact_sha256
+       input_sha256, artifact_sha256, follow_ups
 FROM jobforge.jobforge_job_results
 WHERE job_id = %(job_id)s
 ORDER BY attempt;
@@ -35,14 +44,14 @@ ORDER BY attempt;
 -- Cancel a job that has not finished; returns the job as it now stands.
 SELECT id, tenant_id, type, payload, idempotency_key, state::text AS state, priority,
        run_at, attempts, max_attempts, lease_owner, lease_expires_at, last_error,
-       trace_id, ordering_key, created_at, updated_at, started_at, finished_at
+       trace_id, ordering_key, created_at, updated_at, started_at, finished_at, parent_job_id
 FROM jobforge.jobforge_cancel_job(%(job_id)s);
 
 -- requeue_job --
 -- Run a dead or canceled job again with more attempts; returns the job as it now stands.
 SELECT id, tenant_id, type, payload, idempotency_key, state::text AS state, priority,
        run_at, attempts, max_attempts, lease_owner, lease_expires_at, last_error,
-       trace_id, ordering_key, created_at, updated_at, started_at, finished_at
+       trace_id, ordering_key, created_at, updated_at, started_at, finished_at, parent_job_id
 FROM jobforge.jobforge_requeue_job(%(job_id)s, %(extra_attempts)s);
 
 -- fire_event --
@@ -80,6 +89,11 @@ FROM jobforge.jobforge_heartbeat(%(worker_id)s, %(job_ids)s::uuid[], %(attempts)
 -- complete_jobs --
 -- Record successful attempts in one statement; returns the ids of those accepted.
 SELECT job_id FROM jobforge.jobforge_complete_jobs(%(worker_id)s, %(results)s::jsonb) AS c(job_id);
+
+-- complete_jobs_with_follow_ups --
+-- Record successful attempts and enqueue the follow-up jobs they ask for, in one statement.
+SELECT job_id
+FROM jobforge.jobforge_complete_jobs_with_follow_ups(%(worker_id)s, %(results)s::jsonb) AS c(job_id);
 
 -- fail_jobs --
 -- Record failed attempts in one statement; returns those accepted with their new state.

@@ -19,6 +19,15 @@ SELECT EXISTS (
 -- Everything lives in the jobforge schema, which resets its own privileges.
 SELECT to_regprocedure('jobforge.jobforge_reset_privileges()') IS NOT NULL AS applied;
 
+-- version_4 --
+-- Attempts complete with their follow-up jobs.
+SELECT to_regprocedure('jobforge.jobforge_complete_jobs_with_follow_ups(text, jsonb)') IS NOT NULL
+    AS applied;
+
+-- version_5 --
+-- Tenants' API keys are kept, as hashes.
+SELECT to_regclass('jobforge.jobforge_api_keys') IS NOT NULL AS applied;
+
 -- jobforge_objects --
 -- Anything named like JobForge's, to say what is there when no version accounts for it.
 SELECT n.nspname || '.' || c.relname AS name

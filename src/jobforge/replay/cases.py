@@ -34,6 +34,9 @@ class GoldenSpec:
     expected_output_line: int | None = None
     # {"kind": ..., "message_contains": ...}: the job must fail so (then expected_output is unused)
     expected_error: dict[str, Any] | None = None
+    # Each {"job_type", and the payload, run_at, idempotency_key the golden gives}: the
+    # follow-ups the handler must ask for, in order (None: not checked)
+    expected_follow_ups: tuple[dict[str, Any], ...] | None = None
     runner_id: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 

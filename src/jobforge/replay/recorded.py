@@ -24,7 +24,13 @@ from jobforge.determinism.records import seed_for
 from jobforge.errors import JobForgeError
 from jobforge.handlers import HandlerRegistry
 from jobforge.replay.compare import differing_paths, unified_diff
-from jobforge.worker.execution import ClaimedJob, Failed, JobRunner, Outcome, failure
+from jobforge.replay.follow_ups import (
+    differences,
+    replayed_signature,
+    signature,
+    traced_follow_ups,
+)
+from jobforge.worker.execution import ClaimedJob, Failed, JobRunner, Outcome, Succeeded, failure
 from jobforge.worker.job_types import JobTypeContract
 
 REPLAY_WORKER_ID = "replay"
@@ -48,6 +54,7 @@ class NoReplayHandler(ReplayUsageError):
 class ReplayVerdict(enum.Enum):
     REPRODUCED = "reproduced"  # the same artifact hash, or the same failure
     OUTPUT_DIFFERS = "output differs"
+    FOLLOW_UPS_DIFFER = "follow-ups differ"  # the same output, other follow-up jobs
     NOW_FAILS = "now fails"
     NOW_SUCCEEDS = "now succeeds"
     FAILURE_DIFFERS = "failure differs"
@@ -209,9 +216,7 @@ def _judge(recorded: JobResult, outcome: Outcome) -> tuple[ReplayVerdict, str]:
                 f"{describe_error(outcome.error)}{_traceback(outcome.error)}"
             )
         if outcome.artifact_sha256 == recorded.artifact_sha256:
-            return ReplayVerdict.REPRODUCED, (
-                f"reproduced: artifact hash {outcome.artifact_sha256} matches the recorded one"
-            )
+            return _judge_follow_ups(recorded, outcome)
         replayed_output = json.loads(outcome.output_json)
         paths = ", ".join(differing_paths(recorded.output, replayed_output)) or "output"
         diff = unified_diff(
@@ -235,6 +240,23 @@ def _judge(recorded: JobResult, outcome: Outcome) -> tuple[ReplayVerdict, str]:
     return ReplayVerdict.FAILURE_DIFFERS, (
         f"differs: another failure\n  recorded: {describe_error(recorded.error)}\n"
         f"  replayed: {describe_error(outcome.error)}{_traceback(outcome.error)}"
+    )
+
+
+def _judge_follow_ups(recorded: JobResult, outcome: Succeeded) -> tuple[ReplayVerdict, str]:
+    """An output reproduced: were the same follow-up jobs asked for (none are enqueued)?"""
+    before = signature(traced_follow_ups(recorded.decision_trace), recorded.job_id)
+    now = replayed_signature(outcome.follow_ups, recorded.job_id)
+    if before != now:
+        diff = differences(before, now, first_label="recorded follow-ups", second_label="replayed")
+        return ReplayVerdict.FOLLOW_UPS_DIFFER, (
+            f"differs: artifact hash {outcome.artifact_sha256} matches the recorded one, but "
+            f"the replay asked for other follow-up jobs ({len(before)} recorded, {len(now)} "
+            f"replayed; none were enqueued)\n{diff}"
+        )
+    asked = f", and the same {len(now)} follow-up job(s)" if now else ""
+    return ReplayVerdict.REPRODUCED, (
+        f"reproduced: artifact hash {outcome.artifact_sha256} matches the recorded one{asked}"
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import traceback
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from uuid import UUID
 
 from jobforge.connectors.calls import RecordedResponse
 from jobforge.connectors.registry import ConnectorRegistry, default_connectors
+from jobforge.connectors.runtime import ConnectorRuntime
 from jobforge.connectors.session import ConnectorSession
 from jobforge.context import JobContext
 from jobforge.db.json_loading import UndecodableJson
@@ -22,6 +24,7 @@ from jobforge.determinism.network_guard import network_blocked
 from jobforge.determinism.records import InputSnapshot, output_artifact, seed_for, snapshot_input
 from jobforge.determinism.trace import DecisionTrace
 from jobforge.errors import HandlerNotFound, InvalidArgument, NonRetryableError
+from jobforge.follow_ups import FollowUp
 from jobforge.handlers import HandlerRegistry, HandlerSpec
 from jobforge.worker.job_types import JobTypeContract
 from jobforge.worker.logs import bind_job_log_fields, unbind_job_log_fields
@@ -123,6 +126,8 @@ class Succeeded:
     output_json: str
     artifact_sha256: str
     records: Records
+    # Enqueued with the result, in the transaction that completes the attempt.
+    follow_ups: tuple[FollowUp, ...] = ()
 
 
 @dataclass(slots=True)
@@ -131,6 +136,9 @@ class Failed:
     error: dict[str, Any]
     retryable: bool
     records: Records | None = None
+    # When the job runs again (None: the job's backoff schedule), from the exception's
+    # ``retry_in_seconds`` (a connector failure queued by its metadata sets it).
+    retry_in_seconds: float | None = None
 
 
 Outcome = Succeeded | Failed
@@ -163,12 +171,14 @@ class JobRunner:
         *,
         job_types: Mapping[str, JobTypeContract] | None = None,
         connectors: ConnectorRegistry | None = None,
+        connector_runtime: ConnectorRuntime | None = None,
     ) -> None:
         self._registry = registry
         self._worker_id = worker_id
         self._default_timeout_seconds = default_timeout_seconds
         self._job_types = job_types or {}
         self._connectors = connectors if connectors is not None else default_connectors
+        self._connector_runtime = connector_runtime
         self._loop: asyncio.AbstractEventLoop | None = None
         # The jobs of one claim share their started_at: format it once.
         self._last_time: tuple[datetime, str] | None = None
@@ -275,6 +285,8 @@ class _Attempt:
             runner._connectors,
             [RecordedResponse.from_json(r) for r in recordings] if recordings is not None else None,
             self._trace.record,
+            runtime=runner._connector_runtime,
+            seed=self._seed,
         )
 
     def run(self) -> Outcome:  # noqa: PLR0911 - each way an attempt can end is a return
@@ -340,6 +352,7 @@ class _Attempt:
             output_json=artifact.canonical,
             artifact_sha256=artifact.sha256,
             records=self._records(snapshot),
+            follow_ups=context.follow_ups,
         )
 
     def _call(self, context: JobContext) -> Any:
@@ -397,7 +410,16 @@ class _Attempt:
             },
             retryable=retryable,
             records=self._records(snapshot),
+            retry_in_seconds=_retry_in_seconds(exc) if retryable else None,
         )
+
+
+def _retry_in_seconds(exc: BaseException) -> float | None:
+    """The exception's ``retry_in_seconds``, if it is a finite number of seconds >= 0."""
+    value = getattr(exc, "retry_in_seconds", None)
+    if isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value < math.inf:
+        return float(value)
+    return None
 
 
 def _undecodable_part(job: ClaimedJob) -> str | None:

@@ -18,6 +18,7 @@ from jobforge.db.queries import query
 from jobforge.determinism.canonical import json_string
 from jobforge.determinism.reusable_encoder import ReusableEncoder
 from jobforge.errors import DatabaseUnavailable, JobForgeError
+from jobforge.follow_ups import documents_json
 from jobforge.worker.execution import ClaimedJob, Failed, Outcome, Records, Succeeded, failure
 from jobforge.worker.reconnect import ReconnectDelay
 
@@ -51,8 +52,13 @@ def _success_document(success: Succeeded) -> str:
         f'{{"job_id":"{job.id.hex}","attempt":{job.attempt},'
         f'"artifact_sha256":"{success.artifact_sha256}",'
         f'"artifact_canonical":{json_string(success.output_json)}'
-        f"{_records_members(success.records)}}}"
+        f"{_records_members(success.records)}"
+        f"{_follow_ups_member(success) if success.follow_ups else ''}}}"
     )
+
+
+def _follow_ups_member(success: Succeeded) -> str:
+    return ',"follow_ups":' + documents_json(success.follow_ups)
 
 
 def _failure_document(failed: Failed) -> str:
@@ -61,9 +67,15 @@ def _failure_document(failed: Failed) -> str:
     return (
         f'{{"job_id":"{job.id.hex}","attempt":{job.attempt},'
         f'"retryable":{"true" if failed.retryable else "false"},'
+        f"{_retry_in(failed.retry_in_seconds)}"
         f'"error":{_ERROR_ENCODER.encode(failed.error)}'
         f"{_records_members(failed.records)}}}"
     )
+
+
+def _retry_in(seconds: float | None) -> str:
+    # repr of a finite float is JSON (Failed only holds finite ones).
+    return "" if seconds is None else f'"retry_in_seconds":{seconds!r},'
 
 
 def _records_members(records: Records | None) -> str:
@@ -173,7 +185,14 @@ class OutcomeWriter:
         # Only the canonical text of each output is sent; the database parses it once.
         documents = "[" + ",".join([_success_document(s) for s in successes]) + "]"
         params = {"worker_id": self.worker_id, "results": documents}
-        cursor = conn.cursor(row_factory=tuple_row).execute(query("complete_jobs"), params)
+        # Follow-ups are enqueued by another function, so completing attempts that ask for
+        # none runs exactly what it ran before follow-ups existed.
+        name = (
+            "complete_jobs_with_follow_ups"
+            if any(success.follow_ups for success in successes)
+            else "complete_jobs"
+        )
+        cursor = conn.cursor(row_factory=tuple_row).execute(query(name), params)
         accepted = {row[0].int for row in cursor}  # ints: UUID hashes in Python
         return [lambda: self._report_successes(successes, accepted)]
 

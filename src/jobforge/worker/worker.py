@@ -25,7 +25,10 @@ from typing import Any
 import psycopg
 from psycopg.rows import tuple_row
 
+from jobforge.connectors.clock import Clock
+from jobforge.connectors.policy import ConnectorPolicy
 from jobforge.connectors.registry import ConnectorRegistry
+from jobforge.connectors.runtime import ConnectorRuntime
 from jobforge.db.connection import connect
 from jobforge.db.errors import translate
 from jobforge.db.queries import query
@@ -70,6 +73,11 @@ class Worker:
 
     ``run()`` blocks until ``stop()`` is called (from a signal handler or another thread)
     or, with ``config.burst``, until nothing is runnable and nothing is running.
+
+    ``connector_policies`` (from the connectors' metadata) are enforced on live connector
+    calls by every handler thread together: one rate limit and one circuit breaker per
+    connector. ``connector_clock`` is what their waits use (a test passes one that does
+    not sleep).
     """
 
     def __init__(
@@ -80,12 +88,19 @@ class Worker:
         config: WorkerConfig | None = None,
         job_types: Mapping[str, JobTypeContract] | None = None,
         connectors: ConnectorRegistry | None = None,
+        connector_policies: Mapping[str, ConnectorPolicy] | None = None,
+        connector_clock: Clock | None = None,
     ) -> None:
         self._database_url = database_url
         self._registry = registry if registry is not None else default_registry
         self._config = config if config is not None else WorkerConfig()
         self._job_types = dict(job_types or {})
         self._connectors = connectors
+        self._connector_runtime = (
+            ConnectorRuntime(connector_policies, clock=connector_clock)
+            if connector_policies
+            else None
+        )
         # Guards the fields below. Hot paths hold ``_lock`` directly (a C context manager);
         # ``_changed`` is the condition on the same lock, notified when capacity frees or
         # work may have arrived.
@@ -325,6 +340,7 @@ class Worker:
             self._config.default_timeout_seconds,
             job_types=self._job_types,
             connectors=self._connectors,
+            connector_runtime=self._connector_runtime,
         )
         try:
             while True:

@@ -53,3 +53,67 @@ class HandlerNotFound(JobForgeError, LookupError):
 
 class NonRetryableError(JobForgeError):
     """Raised by a handler to fail its job at once, without further attempts."""
+
+
+# The ways a connector call can fail, as connector metadata names them (failure_modes[].type;
+# the contracts' FailureType enum holds the same values, which a test keeps in step).
+CONNECTOR_FAILURE_TYPES = (
+    "rate_limit_exceeded",
+    "quota_exceeded",
+    "timeout",
+    "network_error",
+    "server_error",
+    "authentication_failed",
+    "invalid_request",
+    "invalid_response",
+    "not_found",
+)
+
+
+class ConnectorFailure(JobForgeError):
+    """A connector call failed in one of the ways connector metadata names.
+
+    Transports raise it (``ConnectorFailure("rate_limit_exceeded", retry_after=2.0)``); the
+    connector session then applies the connector's failure mode for that type (retries,
+    circuit breaker, fallback). What reaches the handler is a ConnectorFailure too, whose
+    ``error_kind`` is ``connector_<type>`` (``connector_circuit_open`` when the breaker
+    refused the call) and whose ``retry_in_seconds``, when set, is when the job runs again.
+    """
+
+    def __init__(
+        self,
+        type: str,  # the metadata's own name for it (failure_modes[].type)
+        message: str = "",
+        *,
+        retry_after: float | None = None,
+        error_kind: str | None = None,
+        retry_in_seconds: float | None = None,
+    ) -> None:
+        if type not in CONNECTOR_FAILURE_TYPES:
+            raise InvalidArgument(
+                f"connector failure type: expected one of {', '.join(CONNECTOR_FAILURE_TYPES)}, "
+                f"got {type!r}"
+            )
+        if retry_after is not None and not 0 <= retry_after < float("inf"):
+            raise InvalidArgument(
+                f"retry_after: expected a finite number of seconds >= 0, got {retry_after!r}"
+            )
+        super().__init__(message or type)
+        self.type = type
+        self.retry_after = retry_after
+        self.error_kind = error_kind or f"connector_{type}"
+        self.retry_in_seconds = retry_in_seconds
+
+
+class ConnectorDeadLetter(ConnectorFailure, NonRetryableError):
+    """A connector failure whose metadata says ``fallback_behavior: dead_letter``: the job
+    fails at once, without further attempts."""
+
+
+class InvalidFollowUp(InvalidArgument, NonRetryableError):
+    """A handler asked for a follow-up job JobForge cannot enqueue (``ctx.follow_up``).
+
+    It fails the attempt without a retry: the same handler would ask for it again.
+    """
+
+    error_kind = "invalid_follow_up"

@@ -18,6 +18,8 @@ from jobforge.db.migrations import MigrationReport, load_migrations, migrate, mi
 from jobforge.errors import MigrationError
 
 EXPECTED_TABLES = [
+    "jobforge_api_key_verifiers",
+    "jobforge_api_keys",
     "jobforge_job_results",
     "jobforge_jobs",
     "jobforge_schema_migrations",
@@ -26,11 +28,15 @@ EXPECTED_TABLES = [
 ]
 EXPECTED_RLS_TABLES = EXPECTED_TABLES
 EXPECTED_INDEXES = [
+    "jobforge_api_key_verifiers_pkey",
+    "jobforge_api_keys_pkey",
+    "jobforge_api_keys_tenant_idx",
     "jobforge_job_results_pkey",
     "jobforge_jobs_finished_idx",
     "jobforge_jobs_idempotency_idx",
     "jobforge_jobs_lease_idx",
     "jobforge_jobs_ordering_idx",
+    "jobforge_jobs_parent_idx",
     "jobforge_jobs_pkey",
     "jobforge_jobs_runnable_idx",
     "jobforge_schema_migrations_pkey",
@@ -51,42 +57,62 @@ WORKER_FUNCTIONS = [
     "jobforge_claim_jobs",
     "jobforge_complete_job",
     "jobforge_complete_jobs",
+    "jobforge_complete_jobs_with_follow_ups",
     "jobforge_fail_job",
     "jobforge_fail_jobs",
     "jobforge_heartbeat",
+    "jobforge_insert_api_key",
+    "jobforge_list_api_keys",
     "jobforge_release_jobs",
+    "jobforge_revoke_api_key",
+    "jobforge_rotate_api_key",
 ]
 READER_FUNCTIONS = ["jobforge_queue_stats", "jobforge_visible_tenants"]
+# Callable by the owner and the roles it names key verifiers (jobforge_grant_key_verifier).
+VERIFIER_FUNCTIONS = ["jobforge_authenticate_api_key"]
 # Nobody but the owner runs these.
 OWNER_FUNCTIONS = [
+    "jobforge_api_key_document",
+    "jobforge_api_key_limit",
+    "jobforge_api_key_scopes_valid",
     "jobforge_backoff_seconds",
     "jobforge_caller_tenants",
+    "jobforge_caller_is_key_verifier",
     "jobforge_calling_role",
     "jobforge_check_job_payload",
     "jobforge_check_lease_seconds",
     "jobforge_check_trigger_documents",
     "jobforge_delete_results_of_deleted_jobs",
+    "jobforge_follow_up_problem",
+    "jobforge_grant_key_verifier",
     "jobforge_grant_tenant",
+    "jobforge_insert_api_key_row",
     "jobforge_job_as_it_stands",
     "jobforge_json_canonical_octets",
     "jobforge_json_problem",
     "jobforge_json_without_strings",
+    "jobforge_lock_api_keys_of",
     "jobforge_prune_finished_jobs",
     "jobforge_refuse_jobs_truncate",
     "jobforge_refuse_payload_change",
     "jobforge_refuse_replay_context",
     "jobforge_refuse_result_change",
+    "jobforge_require_api_key_writer",
     "jobforge_require_tenants",
     "jobforge_rescue_expired_leases",
     "jobforge_reset_privileges",
+    "jobforge_reset_router_privileges",
+    "jobforge_revoke_key_verifier",
     "jobforge_revoke_tenant",
     "jobforge_sync_role_privileges",
+    "jobforge_sync_router_privileges",
     "jobforge_uuid_or_null",
 ]
 EXPECTED_FUNCTIONS = sorted(
-    PRODUCER_FUNCTIONS + WORKER_FUNCTIONS + READER_FUNCTIONS + OWNER_FUNCTIONS
+    PRODUCER_FUNCTIONS + WORKER_FUNCTIONS + READER_FUNCTIONS + VERIFIER_FUNCTIONS + OWNER_FUNCTIONS
 )
 EXPECTED_POLICIES = [
+    ("jobforge_api_keys", "jobforge_api_keys_read"),
     ("jobforge_job_results", "jobforge_job_results_read"),
     ("jobforge_jobs", "jobforge_jobs_read"),
     ("jobforge_tenant_grants", "jobforge_tenant_grants_own"),
@@ -127,6 +153,8 @@ def test_fresh_database_gets_the_expected_catalog(empty_database_url: str) -> No
         "0001_router.sql",
         "0002_enqueue_without_keys.sql",
         "0003_tenant_isolation.sql",
+        "0004_follow_up_jobs.sql",
+        "0005_api_keys.sql",
     ]
     assert report.already_applied == ()
 

@@ -18,6 +18,7 @@ from tests.integration.support import connect
 from tests.migration.test_migrations import (
     PRODUCER_FUNCTIONS,
     READER_FUNCTIONS,
+    VERIFIER_FUNCTIONS,
     WORKER_FUNCTIONS,
 )
 from tests.security.conftest import ANON, AUTHENTICATED
@@ -109,7 +110,14 @@ def test_security_definer_functions_are_never_public(database_url: str) -> None:
             "AND (has_function_privilege('public', p.oid, 'EXECUTE') "
             "     OR (p.prosecdef AND p.proname <> ALL (%s)))",
             # The trigger function is definer too, but only a trigger can call it.
-            ([*PRODUCER_FUNCTIONS, *WORKER_FUNCTIONS, "jobforge_check_trigger_documents"],),
+            (
+                [
+                    *PRODUCER_FUNCTIONS,
+                    *WORKER_FUNCTIONS,
+                    *VERIFIER_FUNCTIONS,
+                    "jobforge_check_trigger_documents",
+                ],
+            ),
         ).fetchall()
     assert rows == []
 

@@ -10,6 +10,7 @@ from jobforge import __version__
 from jobforge.cli import (
     admin_command,
     demo_command,
+    keys_command,
     migrate_command,
     replay_command,
     worker_command,
@@ -30,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     worker_command.register(subparsers)
     admin_command.register(subparsers)
     replay_command.register(subparsers)
+    keys_command.register(subparsers)
     return parser
 
 

@@ -8,7 +8,11 @@ import signal
 from types import FrameType
 
 from jobforge.cli.common import EXIT_FAILURE, EXIT_OK, add_database_url_option
-from jobforge.cli.handler_loading import load_project_contracts, load_project_handlers
+from jobforge.cli.handler_loading import (
+    load_project_connector_policies,
+    load_project_contracts,
+    load_project_handlers,
+)
 from jobforge.db.connection import require_database_url
 from jobforge.handlers import default_registry
 from jobforge.worker import Worker, WorkerConfig
@@ -70,8 +74,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--no-contracts",
         action="store_true",
-        help="do not enforce the project's runner contracts (contracts/runners/*.yaml); by "
-        "default payloads and outputs are checked against their job type's schemas",
+        help="do not enforce the project's runner contracts (contracts/runners/*.yaml) and "
+        "connector metadata (connectors/*/metadata.json); by default payloads and outputs "
+        "are checked against their job type's schemas, and connector calls follow their "
+        "connector's rate limits and failure modes",
     )
     parser.add_argument(
         "--worker-id", default=None, help="lease owner name (default: host:pid:random)"
@@ -86,7 +92,12 @@ def run(args: argparse.Namespace) -> int:
     configure_json_logging(args.log_level)
     url = require_database_url(args.database_url)
     project = load_project_handlers(args.modules)
+    # The keys runner's store runs the key RPCs as this worker's role.
+    from jobforge.keys.store_transport import register_key_store_if_served  # noqa: PLC0415
+
+    register_key_store_if_served(default_registry, url)
     job_types = {} if args.no_contracts else load_project_contracts(project)
+    connector_policies = {} if args.no_contracts else load_project_connector_policies(project)
     options = {
         "concurrency": args.concurrency,
         "batch_size": args.batch_size,
@@ -102,7 +113,11 @@ def run(args: argparse.Namespace) -> int:
     if args.worker_id:
         options["worker_id"] = args.worker_id
     worker = Worker(
-        url, registry=default_registry, config=WorkerConfig(**options), job_types=job_types
+        url,
+        registry=default_registry,
+        config=WorkerConfig(**options),
+        job_types=job_types,
+        connector_policies=connector_policies,
     )
 
     def on_signal(signum: int, frame: FrameType | None) -> None:

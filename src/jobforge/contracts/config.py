@@ -60,6 +60,8 @@ class ContractsConfig:
     """The pyproject.toml read, None when the root has none (every setting a default)."""
     has_contracts_table: bool = False
     """Whether that pyproject.toml has a ``[tool.jobforge.contracts]`` table."""
+    has_jobforge_table: bool = False
+    """Whether that pyproject.toml has a ``[tool.jobforge]`` table (or one below it)."""
 
     @property
     def contract_folders(self) -> tuple[Path, Path, Path]:
@@ -104,6 +106,7 @@ def load_config(root: Path) -> ContractsConfig:
     table: Mapping[str, Any] = {}
     handler_modules: tuple[str, ...] = ()
     has_contracts_table = False
+    has_jobforge_table = False
     if pyproject.is_file():
         try:
             document = tomllib.loads(pyproject.read_text(encoding="utf-8"))
@@ -116,6 +119,7 @@ def load_config(root: Path) -> ContractsConfig:
                 f"{pyproject}: [tool.jobforge] handler_modules must be a list of module names"
             )
         handler_modules = tuple(modules)
+        has_jobforge_table = "jobforge" in document.get("tool", {})
         has_contracts_table = "contracts" in jobforge_table
         table = _table(jobforge_table.get("contracts", {}), TABLE)
     _refuse_unknown_keys(table, _KNOWN_KEYS, TABLE)
@@ -141,6 +145,7 @@ def load_config(root: Path) -> ContractsConfig:
         ignores=_ignores(table.get("ignore", [])),
         pyproject=pyproject if pyproject.is_file() else None,
         has_contracts_table=has_contracts_table,
+        has_jobforge_table=has_jobforge_table,
         **directories,
     )
 

@@ -10,7 +10,8 @@ miss, which validates in full and, if the contracts are valid, writes the cache.
 
 The cache is told how to build a job type (the worker's own class), so this package never
 imports the worker. The files are discovered once: a miss validates the very files the
-fingerprint was taken of.
+fingerprint was taken of. ``cached_value`` caches other values derived from the same
+files (the connector policies) the same way, in files of their own.
 
 The cache lives in ``.jobforge_cache/`` at the project root (git-ignored by a
 ``.gitignore`` of its own). Failing to write it (a read-only file system) is not an
@@ -62,6 +63,7 @@ class JobTypeRecord(Protocol):
 
 
 JobType = TypeVar("JobType", bound=JobTypeRecord)
+Value = TypeVar("Value")
 
 
 def cached_job_types(
@@ -92,6 +94,41 @@ def cached_job_types(
         if _fingerprint(config, discovered) == fingerprint:
             _write(path, fingerprint, job_types)
     return job_types
+
+
+def cached_value(
+    config: ContractsConfig,
+    name: str,
+    load: Callable[[Discovered], Value],
+    *,
+    encode: Callable[[Value], Any],
+    decode: Callable[[Any], Value],
+) -> Value:
+    """``load(discovered)``, or its cached copy, as ``cached_job_types`` caches job types
+    (same fingerprint, same folder), for another value the worker derives from the
+    contract files: ``encode`` makes JSON of it, ``decode`` reads that back (raising
+    ValueError, KeyError or TypeError for what it does not recognise: a miss)."""
+    discovered = discover(config, _LOADED_KINDS)
+    if os.environ.get(DISABLE_VARIABLE, "").strip() not in ("", "0"):
+        return load(discovered)
+    try:
+        fingerprint = _fingerprint(config, discovered)
+    except OSError:
+        return load(discovered)
+    prefix = f"worker-{name}-"
+    path = config.root / CACHE_FOLDER / f"{prefix}{fingerprint}.json"
+    try:
+        document = json.loads(path.read_bytes())
+        if document["format"] == FORMAT_VERSION and document["fingerprint"] == fingerprint:
+            return decode(document["value"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        pass  # missing, unreadable or not ours: load in full
+    value = load(discovered)
+    with contextlib.suppress(OSError):
+        if _fingerprint(config, discovered) == fingerprint:
+            document = {"fingerprint": fingerprint, "format": FORMAT_VERSION}
+            _write_document(path, {**document, "value": encode(value)}, prefix)
+    return value
 
 
 def contracts_fingerprint(config: ContractsConfig) -> str:
@@ -202,6 +239,11 @@ def _write(path: Path, fingerprint: str, job_types: Mapping[str, JobTypeRecord])
             for job_type, contract in job_types.items()
         },
     }
+    _write_document(path, document, _PREFIX)
+
+
+def _write_document(path: Path, document: dict[str, Any], prefix: str) -> None:
+    """Write ``document`` to ``path`` atomically, then remove the older files of ``prefix``."""
     import tempfile  # noqa: PLC0415 - paid only on a miss
 
     folder = path.parent
@@ -220,11 +262,11 @@ def _write(path: Path, fingerprint: str, job_types: Mapping[str, JobTypeRecord])
         temporary.chmod(0o644)  # mkstemp's 0o600 would hide it from workers run as others
         temporary.replace(path)
         temporary = None
-        for stale in folder.glob(f"{_PREFIX}*.json"):
+        for stale in folder.glob(f"{prefix}*.json"):
             if stale != path:
                 stale.unlink(missing_ok=True)
     except (OSError, TypeError, ValueError) as exc:
-        _logger.debug("runner contracts not cached in %s: %s", folder, exc)
+        _logger.debug("%s not cached in %s: %s", path.name, folder, exc)
         if temporary is not None:
             with contextlib.suppress(OSError):
                 temporary.unlink(missing_ok=True)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import json
 import subprocess
 import tarfile
 import tempfile
@@ -204,6 +205,8 @@ def _add_unique(
     rule = rules.DUPLICATE_RUNNER_ID if id_field == "runner_id" else rules.DUPLICATE_CONNECTOR_ID
     problems.append(
         located.loaded.problem(
-            (id_field,), rule, f"{id_field} {key!r} is already declared in {first.display}"
+            (id_field,),
+            rule,
+            f"{id_field} {json.dumps(key)} is already declared in {first.display}",
         )
     )

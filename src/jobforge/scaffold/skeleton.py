@@ -28,7 +28,6 @@ if TYPE_CHECKING:
     import jinja2
 
     from jobforge.contracts.contract_set import ContractSet
-    from jobforge.contracts.models.contract_files import ConnectorMetadata
 
 PRE_COMMIT_CONFIG = ".pre-commit-config.yaml"
 WORKFLOW = ".github/workflows/contracts.yml"
@@ -101,10 +100,10 @@ def build_skeleton(root: Path, names: SkeletonNames, registry_dir: str) -> Skele
         _render("handler.py.j2", names=names),
         f"handler of {names.job_type} (in handler_modules)",
     )
-    connectors = _add_generated(
+    contracts = _add_generated(
         skeleton, {names.runner_file: runner, names.connector_file: connector}
     )
-    _add_registry(skeleton, registry_dir, connectors)
+    _add_registry(skeleton, root, registry_dir, contracts)
     skeleton.pre_commit_entry = _render("pre-commit-repo.yaml.j2")
     if not os.path.lexists(root / PRE_COMMIT_CONFIG):
         skeleton.add(
@@ -124,8 +123,8 @@ def build_skeleton(root: Path, names: SkeletonNames, registry_dir: str) -> Skele
     return skeleton
 
 
-def _add_generated(skeleton: Skeleton, authored: dict[str, str]) -> list[ConnectorMetadata]:
-    """Schemas and lock, from the models the authored files load into; the connectors."""
+def _add_generated(skeleton: Skeleton, authored: dict[str, str]) -> ContractSet:
+    """Schemas and lock, from the models the authored files load into; those models."""
     from jobforge.contracts.drift.lockfile import (  # noqa: PLC0415
         LOCK_FILE_NAME,
         lock_contracts,
@@ -140,15 +139,18 @@ def _add_generated(skeleton: Skeleton, authored: dict[str, str]) -> list[Connect
     skeleton.add(
         f"{Path(RUNNERS_DIR).parent.as_posix()}/{LOCK_FILE_NAME}", lock, "lock (generated: lock)"
     )
-    return contracts.connector_models()
+    return contracts
 
 
 def _add_registry(
-    skeleton: Skeleton, registry_dir: str, connectors: list[ConnectorMetadata]
+    skeleton: Skeleton, root: Path, registry_dir: str, contracts: ContractSet
 ) -> None:
     from jobforge.registry.render import render_registry  # noqa: PLC0415
+    from jobforge.registry.usage import registry_runners  # noqa: PLC0415
 
-    for name, text in sorted(render_registry(connectors).items()):
+    runners = registry_runners(contracts.runners.values(), root=root, folder=root / registry_dir)
+    rendered = render_registry(contracts.connector_models(), runners)
+    for name, text in sorted(rendered.items()):
         skeleton.add(
             f"{registry_dir}/{name}", text, "connector registry (generated: generate-registry)"
         )

@@ -46,7 +46,7 @@ def test_problems_exit_1_with_located_lines(project: Path) -> None:
     assert completed.returncode == 1
     assert completed.stdout.splitlines() == [
         "connectors/readylayer.cdn/metadata.json:55:3: colour: JF104 unknown-key: "
-        "unknown key 'colour'; expected one of: $schema, auth, breaking_changes, capabilities, "
+        'unknown key "colour"; expected one of: $schema, auth, breaking_changes, capabilities, '
         "connector_id, description, failure_modes, maturity, observability, rate_limits, "
         "status, supported_job_types, version",
         "jobforge-contracts: 1 problem in 1 file; 1 file checked (1 connector)",
@@ -59,14 +59,15 @@ def test_github_and_json_formats(project: Path) -> None:
     )
     github = contracts("validate", "--format", "github", cwd=project)
     assert github.returncode == 1
-    assert github.stdout.splitlines()[0] == (
+    # The file's other problems (its missing keys) are reported in the same run.
+    assert (
         "::error file=connectors/readylayer.cdn/metadata.json,line=1,col=18,"
         "title=JF105 non-finite-number::connector_id: NaN is not a JSON number; "
         "use a finite number or null"
-    )
+    ) in github.stdout.splitlines()
     as_json = contracts("validate", "--format", "json", cwd=project)
     assert as_json.returncode == 1
-    assert json.loads(as_json.stdout)["problems"][0]["rule"] == "JF105"
+    assert "JF105" in [problem["rule"] for problem in json.loads(as_json.stdout)["problems"]]
 
 
 @pytest.mark.parametrize(

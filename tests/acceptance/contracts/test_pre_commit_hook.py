@@ -80,7 +80,7 @@ def test_validate_connectors_hook_passes_good_and_fails_bad_files(tmp_path: Path
     assert "Failed" in bad.stdout
     assert (
         "connectors/bad.api/metadata.json:3:14: version: JF113 invalid-semver: expected a "
-        "semantic version such as '1.2.3' or '2.0.0-rc.1', got '1.0'" in bad.stdout
+        'semantic version such as "1.2.3" or "2.0.0-rc.1", got "1.0"' in bad.stdout
     )
     assert "connectors/other.api/metadata.yml:1:1: JF114 misnamed-file:" in bad.stdout
     assert "Traceback" not in bad.stdout + bad.stderr

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.unit.contracts.support import make_project
+
 REPO = Path(__file__).resolve().parents[3]
 
 BLOCKING_RUNNER = """\
@@ -51,11 +53,11 @@ def wait(payload, ctx):
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    """A copy of the repository's sample contracts, runnable from ``tmp_path``."""
-    for folder in ("contracts", "connectors", "goldens"):
-        shutil.copytree(REPO / folder, tmp_path / folder)
-    (tmp_path / "pyproject.toml").write_text(
-        textwrap.dedent(
+    """The zone-scan runner, its connector and two goldens (frozen copies), with the
+    repository's JSON Schemas, runnable from ``tmp_path``."""
+    make_project(
+        tmp_path,
+        pyproject=textwrap.dedent(
             """\
             [project]
             name = "scratch"
@@ -65,8 +67,8 @@ def project(tmp_path: Path) -> Path:
             handler_modules = ["jobforge.runners.ops.scan"]
             """
         ),
-        encoding="utf-8",
     )
+    shutil.copytree(REPO / "contracts" / "schema", tmp_path / "contracts" / "schema")
     return tmp_path
 
 

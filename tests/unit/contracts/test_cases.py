@@ -31,6 +31,7 @@ def _place(case: Path, root: Path) -> Path:
         "connector": root / "connectors" / stem / "metadata.json",
         "runner": root / "contracts" / "runners" / f"{stem}.yaml",
         "golden": root / "goldens" / "some.runner" / f"{stem}.yaml",
+        "removals": root / "contracts" / "removed.yaml",
     }
     target = targets[kind]
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -49,7 +50,7 @@ def _report_lines(case: Path, root: Path) -> tuple[str, list[str]]:
 
 
 def test_there_are_cases_of_each_kind() -> None:
-    for kind in ("connector", "runner", "golden"):
+    for kind in ("connector", "runner", "golden", "removals"):
         assert list(CASES.glob(f"{kind}/positive/*"))
         assert list(CASES.glob(f"{kind}/negative/*.txt"))
 

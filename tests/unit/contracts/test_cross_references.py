@@ -53,7 +53,7 @@ def test_missing_handler(tmp_path: Path) -> None:
     )
     assert _lines(tmp_path) == [
         'contracts/runners/small.yaml:6:3: job_types["data.copy"]: '
-        "JF204 missing-handler: no handler is registered for job type 'data.copy' "
+        'JF204 missing-handler: no handler is registered for job type "data.copy" '
         "(handler modules: none configured)"
     ]
 
@@ -98,13 +98,13 @@ def test_unserved_job_type_unknown_connector_and_duplicate_ids(tmp_path: Path) -
     )
     assert _lines(tmp_path) == [
         "connectors/other.cdn/metadata.json:2:19: connector_id: JF202 connector-folder-mismatch: "
-        "connector_id 'readylayer.cdn' differs from its folder 'other.cdn'; rename one of them",
+        'connector_id "readylayer.cdn" differs from its folder "other.cdn"; rename one of them',
         "connectors/other.cdn/metadata.json:8:5: supported_job_types[0]: "
-        "JF203 job-type-not-served: job type 'nobody.serves.me' is served by no runner contract",
+        'JF203 job-type-not-served: job type "nobody.serves.me" is served by no runner contract',
         "connectors/readylayer.cdn/metadata.json:3:19: connector_id: JF201 duplicate-connector-id: "
-        "connector_id 'readylayer.cdn' is also declared in connectors/other.cdn/metadata.json",
+        'connector_id "readylayer.cdn" is also declared in connectors/other.cdn/metadata.json',
         "contracts/runners/autopilot.ops.scan.yaml:70:5: connectors[1]: JF210 unknown-connector: "
-        "connector 'ghost.api' has no connectors/ghost.api/metadata.json",
+        'connector "ghost.api" has no connectors/ghost.api/metadata.json',
     ]
 
 
@@ -131,13 +131,13 @@ def test_goldens_checked_against_the_schemas(tmp_path: Path) -> None:
     )
     assert _lines(tmp_path) == [
         "goldens/autopilot.ops.scan/bad.yaml:5:9: input.zone: JF206 golden-input-invalid: "
-        "42 is not of type 'string'",
+        "expected a string, got the number 42",
         "goldens/autopilot.ops.scan/bad.yaml:6:17: input.checks[1]: JF206 golden-input-invalid: "
-        "'dns' is not one of ['tls', 'cache', 'headers']",
+        'expected one of "tls", "cache" or "headers", got "dns"',
         "goldens/autopilot.ops.scan/bad.yaml:8:11: expected_output.passed: "
-        "JF207 golden-output-invalid: 'maybe' is not of type 'boolean'",
+        'JF207 golden-output-invalid: expected a boolean, got the string "maybe"',
         "goldens/autopilot.ops.scan/wrong-type.yaml:2:11: job_type: JF208 golden-unknown-job-type: "
-        "runner 'autopilot.ops.scan' does not serve job type 'autopilot.ops.other'; "
+        'runner "autopilot.ops.scan" does not serve job type "autopilot.ops.other"; '
         "it serves autopilot.ops.scan",
     ]
 
@@ -155,7 +155,7 @@ def test_required_output_keys_only_enforced_for_exact_goldens(tmp_path: Path, ex
     assert bool(lines) is exact
     if exact:
         assert all("JF207 golden-output-invalid: " in line for line in lines)
-        assert any("'zone' is a required property" in line for line in lines)
+        assert any('missing required key "zone"' in line for line in lines)
 
 
 def test_runner_job_type_without_golden(tmp_path: Path) -> None:
@@ -164,7 +164,7 @@ def test_runner_job_type_without_golden(tmp_path: Path) -> None:
         path.unlink()
     assert _lines(tmp_path) == [
         'contracts/runners/autopilot.ops.scan.yaml:7:3: job_types["autopilot.ops.scan"]: '
-        "JF205 missing-golden: job type 'autopilot.ops.scan' has no golden in "
+        'JF205 missing-golden: job type "autopilot.ops.scan" has no golden in '
         "goldens/autopilot.ops.scan/"
     ]
 
@@ -199,7 +199,7 @@ def test_a_connector_nobody_defines_is_still_unknown_next_to_a_broken_one(tmp_pa
     unknown = [line for line in _lines(tmp_path) if "JF210" in line]
     assert unknown == [
         "contracts/runners/autopilot.ops.scan.yaml:70:5: connectors[1]: JF210 unknown-connector: "
-        "connector 'ghost.api' has no connectors/ghost.api/metadata.json"
+        'connector "ghost.api" has no connectors/ghost.api/metadata.json'
     ]
 
 
@@ -254,6 +254,6 @@ def test_cross_reference_messages_name_the_configured_folders(tmp_path: Path) ->
         encoding="utf-8",
     )
     assert [line.split(": ", 3)[-1] for line in _lines(tmp_path)] == [
-        "job type 'autopilot.ops.scan' has no golden in cases/autopilot.ops.scan/",
-        "connector 'ghost.api' has no meta/ghost.api/metadata.json",
+        'job type "autopilot.ops.scan" has no golden in cases/autopilot.ops.scan/',
+        'connector "ghost.api" has no meta/ghost.api/metadata.json',
     ]

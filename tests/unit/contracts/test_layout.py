@@ -8,6 +8,7 @@ import pytest
 
 from jobforge.contracts.checks.validation import validate
 from jobforge.contracts.config import load_config
+from jobforge.contracts.loading.layout import FileKind
 from tests.unit.contracts.support import make_project
 
 
@@ -16,20 +17,28 @@ from tests.unit.contracts.support import make_project
     [
         (
             "connectors/x/metadata.yml",
-            "connector metadata must be named 'metadata.json', got 'metadata.yml'",
+            'connector metadata must be named "metadata.json", got "metadata.yml"',
         ),
         (
             "connectors/x/Metadata.json",
-            "connector metadata must be named 'metadata.json', got 'Metadata.json'",
+            'connector metadata must be named "metadata.json", got "Metadata.json"',
         ),
         (
             "connectors/metadata.json",
             "connector metadata goes in connectors/<connector_id>/metadata.json",
         ),
-        ("contracts/runners/a.yml", "runner contracts end in '.yaml', got '.yml'"),
-        ("contracts/runners/a.json", "runner contracts end in '.yaml', got '.json'"),
-        ("goldens/a/case.yml", "golden cases end in '.yaml', got '.yml'"),
+        ("contracts/runners/a.yml", 'runner contracts end in ".yaml", got ".yml"'),
+        ("contracts/runners/a.json", 'runner contracts end in ".yaml", got ".json"'),
+        ("goldens/a/case.yml", 'golden cases end in ".yaml", got ".yml"'),
         ("goldens/case.yaml", "goldens go in goldens/<runner_id>/<case>.yaml"),
+        (
+            "contracts/removed.yml",
+            'the removal records are named "removed.yaml", got "removed.yml"',
+        ),
+        (
+            "contracts/Removed.yaml",
+            'the removal records are named "removed.yaml", got "Removed.yaml"',
+        ),
     ],
 )
 def test_misnamed_file_is_reported(tmp_path: Path, relative: str, message: str) -> None:
@@ -76,10 +85,12 @@ CONFIGURED_FOLDERS = (
         ),
         ("meta/cases/case.yaml", "goldens go in meta/cases/<runner_id>/<case>.yaml"),
         ("meta/runners/deep/a.yaml", "runner contracts go directly in meta/runners/"),
+        ("meta/removed.yml", 'the removal records are named "removed.yaml", got "removed.yml"'),
         (
             "notes.txt",
             "not a contract file: expected meta/connectors/<connector_id>/metadata.json, "
-            "meta/runners/<runner_id>.yaml or meta/cases/<runner_id>/<case>.yaml",
+            "meta/runners/<runner_id>.yaml, meta/cases/<runner_id>/<case>.yaml or "
+            "meta/removed.yaml",
         ),
     ],
 )
@@ -94,3 +105,14 @@ def test_layout_messages_name_the_configured_folders(
     assert [(p.path, p.rule.id, p.message) for p in result.problems] == [
         (relative, "JF114", message)
     ]
+
+
+def test_the_removal_records_are_a_contract_file(tmp_path: Path) -> None:
+    make_project(tmp_path, with_samples=False)
+    records = tmp_path / "contracts" / "removed.yaml"
+    records.parent.mkdir(parents=True)
+    records.write_text("runners: {}\n", encoding="utf-8")
+    (tmp_path / "contracts" / "notes.yaml").write_text("x: 1\n", encoding="utf-8")
+    for result in (validate(load_config(tmp_path)), validate(load_config(tmp_path), [records])):
+        assert result.ok, result.problems
+        assert result.files_checked == {FileKind.REMOVALS: 1}

@@ -63,7 +63,7 @@ def test_yaml_duplicate_key_in_nested_mapping(tmp_path: Path) -> None:
     loaded = _load(tmp_path, "a.yaml", b"a:\n  b: 1\n  b: 2\n")
     rule, position, message = _only(loaded)
     assert (rule, position) == ("JF103", Position(3, 3))
-    assert message == "duplicate key 'b' (a key may appear once per mapping)"
+    assert message == 'duplicate key "b" (a key may appear once per mapping)'
 
 
 def test_json_duplicates_and_constants_all_reported(tmp_path: Path) -> None:
@@ -228,12 +228,12 @@ def _problems(loaded: Any) -> list[tuple[str, Position, str]]:
         ("!!seq {a: 1}", "the YAML tag !!seq needs a sequence, got a mapping; remove it"),
         ("!!str [a]", "the YAML tag !!str needs a scalar, got a sequence; remove it"),
         ("!!int {a: 1}", "the YAML tag !!int needs a scalar, got a mapping; remove it"),
-        ("!!int abc", "the YAML tag !!int needs an integer, got 'abc'; remove it"),
-        ("!!int 1_000", "the YAML tag !!int needs an integer, got '1_000'; remove it"),
-        ("!!int 1.5", "the YAML tag !!int needs an integer, got '1.5'; remove it"),
-        ("!!float abc", "the YAML tag !!float needs a number, got 'abc'; remove it"),
-        ("!!bool yes", "the YAML tag !!bool needs true or false, got 'yes'; remove it"),
-        ("!!null x", "the YAML tag !!null needs null, got 'x'; remove it"),
+        ("!!int abc", 'the YAML tag !!int needs an integer, got "abc"; remove it'),
+        ("!!int 1_000", 'the YAML tag !!int needs an integer, got "1_000"; remove it'),
+        ("!!int 1.5", 'the YAML tag !!int needs an integer, got "1.5"; remove it'),
+        ("!!float abc", 'the YAML tag !!float needs a number, got "abc"; remove it'),
+        ("!!bool yes", 'the YAML tag !!bool needs true or false, got "yes"; remove it'),
+        ("!!null x", 'the YAML tag !!null needs null, got "x"; remove it'),
     ],
 )
 def test_yaml_tags_other_than_the_core_schema_are_refused(
@@ -322,7 +322,7 @@ def test_a_yaml_merge_key_is_refused_and_a_lone_equals_sign_is_text(tmp_path: Pa
         "JF115",
         Position(2, 3),
         "<< (a YAML merge key) is not supported; write the keys out in full, "
-        "or quote '<<' for a key of that name",
+        'or quote "<<" for a key of that name',
     )
     loaded = _load(tmp_path, "b.yaml", b"a: =\n'<<': 1\n")
     assert loaded.ok
@@ -490,3 +490,70 @@ def test_the_nesting_scan_counts_only_brackets_outside_strings(
         assert text[found] in "[{"
         # The bracket found is the first to open level limit + 1.
         assert nesting_too_deep(text[:found], limit) is None
+
+
+# Lone surrogates (JF118) -------------------------------------------------------------------
+
+_WITH_SURROGATES = st.text(
+    alphabet=st.sampled_from(["a", "é", "\U0001d11e", "\ud800", "\udbff", "\udc00", "\udfff"]),
+    max_size=6,
+)
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        return [text for key, item in value.items() for text in [key, *_strings(item)]]
+    if isinstance(value, list):
+        return [text for item in value for text in _strings(item)]
+    return [value] if isinstance(value, str) else []
+
+
+def _has_surrogate(text: str) -> bool:
+    return any(0xD800 <= ord(character) <= 0xDFFF for character in text)
+
+
+@settings(max_examples=200)
+@given(
+    document=st.dictionaries(
+        _WITH_SURROGATES, st.lists(_WITH_SURROGATES, max_size=3) | _WITH_SURROGATES, max_size=4
+    ),
+    suffix=st.sampled_from([".json", ".yaml"]),
+)
+def test_no_surrogate_is_ever_read_and_each_is_reported(
+    document: dict[str, Any], suffix: str
+) -> None:
+    # json.dumps writes every character outside ASCII as a \u escape, surrogates included:
+    # valid JSON, and valid YAML (a flow mapping of double-quoted strings).
+    text = json.dumps(document)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"any{suffix}"
+        path.write_text(text, encoding="ascii")
+        loaded = load_file(path, path.name)
+    assert loaded.readable
+    assert not any(_has_surrogate(string) for string in _strings(loaded.data))
+    # json.dumps writes a character above U+FFFF as a pair of escapes: JSON reads the pair
+    # as that character, YAML as two lone surrogates.
+    if suffix == ".yaml":
+        refused = [
+            string
+            for string in _strings(document)
+            if _has_surrogate(string) or any(ord(character) > 0xFFFF for character in string)
+        ]
+    else:
+        refused = [string for string in _strings(json.loads(text)) if _has_surrogate(string)]
+    reported = [problem for problem in loaded.problems if problem.rule.id == "JF118"]
+    assert len(reported) >= min(len(refused), 1)
+    assert (not reported) == (not refused)
+    for problem in reported:
+        problem.message.encode("ascii")  # the escape is named, never the surrogate
+
+
+def test_a_lone_surrogate_does_not_hide_the_rest_of_the_document(tmp_path: Path) -> None:
+    loaded = _load(tmp_path, "a.json", b'{"a": "x\\ud800y", "b": [1, "\\udc00"], "c": 2}')
+    assert loaded.readable
+    assert loaded.data == {"a": "x\ufffdy", "b": [1, "\ufffd"], "c": 2}
+    assert loaded.refused == [("a",), ("b", 1)]
+    assert [(p.rule.id, p.position, p.field) for p in loaded.problems] == [
+        ("JF118", Position(1, 7), ("a",)),
+        ("JF118", Position(1, 28), ("b", 1)),
+    ]

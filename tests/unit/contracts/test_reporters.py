@@ -117,3 +117,48 @@ def test_json_report_keeps_the_raw_text() -> None:
     [reported] = json.loads(render_json(_result(problem)))["problems"]
     assert reported["message"] == problem.message
     assert reported["path"] == problem.path
+
+
+def _problem_with_surrogates() -> Problem:
+    # A lone surrogate never reaches a message from a file (JF118 refuses it at load), but a
+    # path can hold one: a file name that is not UTF-8 is decoded with surrogateescape.
+    return Problem(
+        "goldens/x\udcff/case.yaml",
+        Position(2, 3),
+        ("input", "k\ud800"),
+        rules.INVALID_VALUE,
+        'got "\ud834\udd1e" and \udfff',
+    )
+
+
+def test_text_and_github_write_lone_surrogates_as_escapes() -> None:
+    problem = _problem_with_surrogates()
+    text = render_text(_result(problem))
+    github = render_github(_result(problem))
+    for output in (text, github):
+        output.encode("utf-8")  # printable on any UTF-8 stream: no UnicodeEncodeError
+    assert text.splitlines()[0] == (
+        'goldens/x\\udcff/case.yaml:2:3: input["k\\ud800"]: JF112 invalid-value: '
+        'got "\\ud834\\udd1e" and \\udfff'
+    )
+    assert github.splitlines()[0] == (
+        "::error file=goldens/x\\udcff/case.yaml,line=2,col=3,title=JF112 invalid-value::"
+        'input["k\\ud800"]: got "\\ud834\\udd1e" and \\udfff'
+    )
+
+
+def test_json_writes_lone_surrogates_as_json_escapes_and_reads_back() -> None:
+    problem = _problem_with_surrogates()
+    output = render_json(_result(problem))
+    output.encode("utf-8")
+    assert "\\udcff" in output
+    [reported] = json.loads(output)["problems"]
+    assert reported["path"] == problem.path
+    assert reported["field"] == 'input["k\ud800"]'
+    # A high surrogate escape followed by a low one is a pair to any JSON reader.
+    assert reported["message"] == 'got "\U0001d11e" and \udfff'
+
+
+def test_json_keeps_characters_outside_the_basic_plane_as_they_are() -> None:
+    problem = Problem("a.json", Position(1, 1), (), rules.INVALID_VALUE, "clef \U0001d11e")
+    assert "clef \U0001d11e" in render_json(_result(problem))

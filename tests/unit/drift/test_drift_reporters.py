@@ -54,3 +54,22 @@ def test_verbose_lists_every_change_and_other_formats_are_never_capped() -> None
     result = result_with(CHANGES_SHOWN + 7)
     assert len(change_lines(render(result, "text", verbose=True))) == CHANGES_SHOWN + 7
     assert render(result, "json", verbose=False).count('"rule": "JF521"') == CHANGES_SHOWN + 7
+
+
+def test_github_annotates_a_path_at_the_baseline_revision_without_a_file() -> None:
+    problem = Problem(
+        "HEAD:contracts/runners/a.yaml", Position(3, 1), (), VERSION_NOT_BUMPED, "gone, 50%"
+    )
+    result = DriftResult("HEAD", compared=1, problems=[problem])
+    assert render(result, "github", verbose=False).splitlines()[0] == (
+        "::error title=JF601 version-not-bumped::HEAD:contracts/runners/a.yaml:3:1: gone, 50%25"
+    )
+
+
+def test_github_keeps_the_file_of_a_lock_baseline() -> None:
+    lock = "contracts/contracts.lock"
+    problem = Problem(lock, Position(7, 3), (), VERSION_NOT_BUMPED, "stale")
+    result = DriftResult(lock, compared=1, problems=[problem])
+    assert render(result, "github", verbose=False).splitlines()[0] == (
+        f"::error file={lock},line=7,col=3,title=JF601 version-not-bumped::stale"
+    )

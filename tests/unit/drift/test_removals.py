@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from jobforge.contracts.checks.validation import validate
 from jobforge.contracts.config import load_config
 from jobforge.contracts.contract_set import load_contract_set
 from jobforge.contracts.drift.contract_drift import (
@@ -20,6 +21,8 @@ from jobforge.contracts.drift.lockfile import (
     LockKey,
 )
 from jobforge.contracts.drift.removals import NO_REMOVALS, Removals, read_removals
+from jobforge.contracts.drift.reporters import render
+from jobforge.contracts.loading.layout import FileKind
 from jobforge.contracts.problems.problem import Position
 from tests.unit.drift.edits import (
     CONNECTOR_ID,
@@ -190,3 +193,91 @@ def test_a_broken_record_file_is_reported_at_its_position(
     assert [(p.path, (p.position.line, p.position.column), p.rule.id) for p in problems] == [
         ("contracts/removed.yaml", where, rule)
     ]
+
+
+OTHER_RECORD = """\
+# Contracts removed on purpose.
+connectors:
+  old.cdn:
+    last_version: 0.1.0
+    message: The CDN is no longer offered.
+"""
+
+
+def test_with_a_records_file_the_problem_points_where_the_record_goes(project: Path) -> None:
+    baseline = snapshot(project)
+    runner_path(project).unlink()
+    record(project, OTHER_RECORD)
+    where = Origin(f"HEAD:contracts/runners/{RUNNER_ID}.yaml", Position(2, 1))
+    [problem] = drift(project, baseline, lock_mode=False, origin=where).problems
+    assert (problem.path, problem.position, problem.field) == (
+        REMOVED.as_posix(),
+        Position(1, 1),
+        (),
+    )
+    assert f"(it was at HEAD:contracts/runners/{RUNNER_ID}.yaml:2:1)" in problem.message
+    record(
+        project, OTHER_RECORD + "runners:\n  some.other:\n    last_version: 1.0.0\n    message: x\n"
+    )
+    [problem] = drift(project, baseline, lock_mode=False, origin=where).problems
+    assert (problem.path, problem.position, problem.field) == (
+        REMOVED.as_posix(),
+        Position(6, 1),
+        ("runners",),
+    )
+
+
+def test_github_annotates_the_records_file_when_there_is_one(project: Path) -> None:
+    baseline = snapshot(project)
+    runner_path(project).unlink()
+    record(project, OTHER_RECORD)
+    where = Origin(f"HEAD:contracts/runners/{RUNNER_ID}.yaml", Position(2, 1))
+    result = drift(project, baseline, lock_mode=False, origin=where)
+    first = render(result, "github", verbose=False).splitlines()[0]
+    assert first.startswith(
+        "::error file=contracts/removed.yaml,line=1,col=1,"
+        "title=JF606 contract-removed-not-recorded::"
+    )
+
+
+def test_github_names_no_file_that_exists_only_at_the_baseline(project: Path) -> None:
+    baseline = snapshot(project)
+    runner_path(project).unlink()
+    where = Origin(f"HEAD:contracts/runners/{RUNNER_ID}.yaml", Position(2, 1))
+    result = drift(project, baseline, lock_mode=False, origin=where)
+    first = render(result, "github", verbose=False).splitlines()[0]
+    # No file= : GitHub shows the annotation on the run's summary, not on a missing file.
+    assert first.startswith(
+        "::error title=JF606 contract-removed-not-recorded::"
+        f"HEAD:contracts/runners/{RUNNER_ID}.yaml:2:1: runner {RUNNER_ID} 1.0.0 was removed"
+    )
+    assert "file=" not in first
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "runners:\n  acme.echo:\n    last_version: 1.0.0\n    mesage: gone\n",
+        "runners:\n  a.b:\n    last_version: one\n    message: x\n",
+        "runner:\n  a.b: {}\n",
+        "runners: [\n",
+        "connectors:\n  Bad Id:\n    last_version: 1.0.0\n    message: x\nextra: 1\n",
+    ],
+)
+def test_validate_reports_exactly_what_drift_reports_about_the_records(
+    project: Path, text: str
+) -> None:
+    record(project, text)
+    _, from_drift = read_removals(project / REMOVED, REMOVED.as_posix())
+    assert from_drift
+    config = load_config(project)
+    for result in (validate(config), validate(config, [project / REMOVED])):
+        assert [p for p in result.problems if p.path == REMOVED.as_posix()] == from_drift
+        assert result.files_checked[FileKind.REMOVALS] == 1
+
+
+def test_validate_counts_a_valid_records_file(project: Path) -> None:
+    record(project, RUNNER_RECORD)
+    result = validate(load_config(project), [project / REMOVED])
+    assert result.ok, result.problems
+    assert result.files_checked == {FileKind.REMOVALS: 1}

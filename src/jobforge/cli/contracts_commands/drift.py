@@ -18,8 +18,9 @@ from jobforge.cli.contracts_commands.options import (
     add_format_option,
     add_root_option,
     add_verbose_option,
-    project_root,
+    load_project,
 )
+from jobforge.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -99,10 +100,9 @@ def _lock_path(config: ContractsConfig, option: Path | None) -> Path:
 
 
 def _load(arguments: argparse.Namespace) -> tuple[ContractsConfig, ContractSet]:
-    from jobforge.contracts.config import load_config  # noqa: PLC0415
     from jobforge.contracts.contract_set import load_contract_set  # noqa: PLC0415
 
-    config = load_config(project_root(arguments.root))
+    config = load_project(arguments.root)
     return config, load_contract_set(config)
 
 
@@ -213,6 +213,8 @@ def run_lock(arguments: argparse.Namespace) -> int:
     removals, removal_problems = _removals(config)
     if not contracts.ok or removal_problems:
         return _unreadable([*contracts.problems, *removal_problems], arguments.format, LOCK_PROG)
+    if not (contracts.runners or contracts.connectors or lock_path.exists()):
+        raise ConfigurationError(_nothing_to_lock(config))
     try:
         locked = read_lock(lock_path, display)
     except LockFileError:
@@ -244,3 +246,16 @@ def run_lock(arguments: argparse.Namespace) -> int:
         f"{len(contracts.connectors)} connector(s)"
     )
     return EXIT_OK
+
+
+def _nothing_to_lock(config: ContractsConfig) -> str:
+    """No contract and no lock: an empty lock would record nothing (an empty lock that
+    replaces one with entries does record something: the removal of them all)."""
+    folders = [
+        config.relative(folder) + "/" for folder in (config.runners_dir, config.connectors_dir)
+    ]
+    return (
+        f"nothing to lock: no runner contract in {folders[0]} and no connector in "
+        f"{folders[1]} of {config.root}; add contracts first, or pass --root DIR to lock a "
+        "project elsewhere"
+    )

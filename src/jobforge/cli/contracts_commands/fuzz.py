@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from jobforge.cli.common import EXIT_FAILURE, EXIT_OK
-from jobforge.cli.contracts_commands.options import add_root_option, project_root
+from jobforge.cli.contracts_commands.options import add_root_option, load_project
 from jobforge.errors import ConfigurationError
 
 DESCRIPTION = (
@@ -31,7 +31,6 @@ def register(subparsers: Any) -> None:
 
 def run(arguments: argparse.Namespace) -> int:
     from jobforge.contracts.checks.validation import ValidationResult  # noqa: PLC0415
-    from jobforge.contracts.config import load_config  # noqa: PLC0415
     from jobforge.contracts.problems.reporters import REPORTERS  # noqa: PLC0415
     from jobforge.handlers import default_registry  # noqa: PLC0415
     from jobforge.replay.fuzz import fuzz_job_type  # noqa: PLC0415
@@ -39,10 +38,11 @@ def run(arguments: argparse.Namespace) -> int:
 
     if arguments.examples < 1:
         raise ConfigurationError(f"--examples: expected at least 1, got {arguments.examples}")
-    config = load_config(project_root(arguments.root))
+    config = load_project(arguments.root)
     inputs = load_replay_inputs(config)
     if inputs.problems:
-        sys.stdout.write(REPORTERS["text"](ValidationResult(problems=inputs.problems)))
+        unreadable = ValidationResult(problems=inputs.problems, files_checked=inputs.files_read)
+        sys.stdout.write(REPORTERS["text"](unreadable))
         return EXIT_FAILURE
     if not inputs.job_types:
         raise ConfigurationError(

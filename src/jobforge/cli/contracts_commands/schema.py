@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 from typing import Any
 
 from jobforge.cli.common import EXIT_FAILURE, EXIT_OK
 from jobforge.cli.contracts_commands.options import (
+    add_format_option,
     add_root_option,
     add_verbose_option,
-    project_root,
+    load_project,
 )
 
 PROG = "jobforge-contracts schema"
@@ -33,14 +35,14 @@ def register(subparsers: Any) -> None:
     )
     add_verbose_option(parser)
     add_root_option(parser)
+    add_format_option(parser)
     parser.set_defaults(run=run)
 
 
 def run(arguments: argparse.Namespace) -> int:
-    from jobforge.contracts.config import load_config  # noqa: PLC0415
     from jobforge.contracts.models.schema_export import render_schemas  # noqa: PLC0415
 
-    config = load_config(project_root(arguments.root))
+    config = load_project(arguments.root)
     expected = render_schemas()
     folder = config.schema_dir
     display = config.relative(folder)
@@ -51,17 +53,29 @@ def run(arguments: argparse.Namespace) -> int:
     )
     if arguments.check:
         fix = f"{PROG} --root {arguments.root}" if arguments.root else PROG
-        return _check(folder, display, expected, stale, fix=fix, verbose=arguments.verbose)
+        return _check(folder, display, expected, stale, fix=fix, arguments=arguments)
     folder.mkdir(parents=True, exist_ok=True)
-    written = 0
+    written = []
     for name, text in sorted(expected.items()):
         target = folder / name
         if not target.is_file() or target.read_bytes() != text.encode("utf-8"):
             target.write_bytes(text.encode("utf-8"))
-            written += 1
+            written.append(name)
     for name in stale:
         (folder / name).unlink()
-    print(f"{PROG}: {written} written, {len(stale)} removed, {len(expected)} in {display}/")
+    if arguments.format == "json":
+        document = {
+            "ok": True,
+            "folder": display,
+            "written": [f"{display}/{name}" for name in written],
+            "removed": [f"{display}/{name}" for name in stale],
+            "generated": len(expected),
+        }
+        sys.stdout.write(json.dumps(document, indent=2, sort_keys=True) + "\n")
+    else:
+        print(
+            f"{PROG}: {len(written)} written, {len(stale)} removed, {len(expected)} in {display}/"
+        )
     return EXIT_OK
 
 
@@ -72,16 +86,21 @@ def _check(
     stale: list[str],
     *,
     fix: str,
-    verbose: bool,
+    arguments: argparse.Namespace,
 ) -> int:
-    from jobforge.contracts.drift.generated_files import (  # noqa: PLC0415
-        compare_files,
-        render_report,
-    )
+    from jobforge.contracts.drift.generated_files import compare_files  # noqa: PLC0415
+    from jobforge.contracts.drift.generated_formats import render_generated  # noqa: PLC0415
 
     files = compare_files(folder, display, expected, stale)
-    if not files:
-        print(f"{PROG}: ok: {len(expected)} schemas in {display}/ are up to date")
-        return EXIT_OK
-    sys.stdout.write(render_report(files, program=PROG, folder=display, fix=fix, verbose=verbose))
-    return EXIT_FAILURE
+    report = render_generated(
+        files,
+        arguments.format,
+        program=PROG,
+        folder=display,
+        fix=fix,
+        generated=len(expected),
+        verbose=arguments.verbose,
+        up_to_date=f"{PROG}: ok: {len(expected)} schemas in {display}/ are up to date",
+    )
+    sys.stdout.write(report)
+    return EXIT_OK if not files else EXIT_FAILURE

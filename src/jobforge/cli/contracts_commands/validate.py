@@ -9,8 +9,10 @@ from typing import TYPE_CHECKING, Any
 
 from jobforge.cli.common import EXIT_FAILURE, EXIT_OK
 from jobforge.cli.contracts_commands.options import (
+    INIT_HINT,
     add_format_option,
     add_root_option,
+    load_project,
     project_root,
 )
 from jobforge.errors import ConfigurationError
@@ -24,7 +26,6 @@ DESCRIPTION = (
     "pyproject.toml above them) unless --root says otherwise. Exit 0 when all is well, 1 on "
     "problems, 2 on usage errors, a project with no contract files included."
 )
-INIT_HINT = "run `jobforge-contracts init` to create one"
 
 
 def register(subparsers: Any) -> None:
@@ -57,11 +58,17 @@ def run(arguments: argparse.Namespace) -> int:
     missing = [str(path) for path in paths if not path.is_file()]
     if missing:
         raise ConfigurationError(f"no such file: {', '.join(missing)}")
-    if arguments.root is None and paths:
-        root = root_of_files(paths, fallback=project_root(None))
+    if paths:
+        # Named files are checked wherever they are: one outside the contract folders is
+        # a problem of that file (JF114), not a missing project.
+        root = (
+            project_root(arguments.root)
+            if arguments.root is not None
+            else root_of_files(paths, fallback=project_root(None))
+        )
+        config = load_config(root)
     else:
-        root = project_root(arguments.root)
-    config = load_config(root)
+        config = load_project(arguments.root)
     result = validate(config, paths)
     if not paths and result.file_count == 0 and result.ok and not result.ignored:
         raise ConfigurationError(_nothing_to_validate(config))
@@ -75,12 +82,6 @@ def _nothing_to_validate(config: ContractsConfig) -> str:
     Checking nothing is almost always the wrong folder, so it is an error, not ``ok``."""
     root = config.root
     folders = [config.relative(folder) + "/" for folder in config.contract_folders]
-    if config.pyproject is None and not any(f.is_dir() for f in config.contract_folders):
-        return (
-            f"no JobForge project found: no pyproject.toml in {root} or any folder above it, "
-            f"and no {', '.join(folders[:-1])} or {folders[-1]} folder in {root}; "
-            f"{INIT_HINT} here, or pass --root DIR to check a project elsewhere"
-        )
     if config.has_contracts_table:
         source = "as [tool.jobforge.contracts] in pyproject.toml sets them"
     elif config.pyproject is not None:

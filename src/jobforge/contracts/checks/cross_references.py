@@ -3,110 +3,89 @@
 These need the whole tree (and, for handlers, importing the project's handler modules),
 so they run when ``validate`` is given no paths.
 
-A file that did not load or match its model is already a problem of its own. What it
-declares is unknown, so nothing that may refer to it is reported: a broken
-``connectors/x/metadata.json`` does not also make every use of ``x`` an unknown
-connector, nor a broken runner contract orphan its goldens.
+Each check reads the values it needs from each file (see ``checked``), whether or not the
+rest of the file is right: a golden with an unknown key still has its input checked
+against its runner's schema. A value that is wrong or missing is a problem of its own,
+and what it would say is unknown, so nothing that depends on it is reported: a broken
+``connector_id`` does not also make every use of that connector unknown (the folder name
+and the text written count as declared), a runner whose job types cannot be read orphans
+none of its goldens, and a golden whose job type is wrong leaves no job type of its runner
+without a golden.
 """
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from jobforge.contracts.checks.checked import Checked
 from jobforge.contracts.config import PYPROJECT, ContractsConfig
-from jobforge.contracts.loading.layout import CONNECTOR_FILE, ContractFile, FileKind
+from jobforge.contracts.loading.layout import CONNECTOR_FILE, FileKind
 from jobforge.contracts.problems import rules
+from jobforge.contracts.problems.json_names import quoted
 from jobforge.contracts.problems.problem import START, Position, Problem
+from jobforge.contracts.problems.schema_messages import schema_error_message
 
 
-@dataclass(frozen=True, slots=True)
-class Broken:
-    """A file that did not load (``data`` None) or did not match its model."""
-
-    file: ContractFile
-    data: Any = None
-
-    def text(self, key: str) -> str | None:
-        """The raw ``key`` of the file, if it loaded as a mapping and that is a string."""
-        value = self.data.get(key) if isinstance(self.data, dict) else None
-        return value if isinstance(value, str) else None
-
-    def keys(self, key: str) -> set[str] | None:
-        """The raw keys of the mapping at ``key``, or None when they cannot be known."""
-        value = self.data.get(key) if isinstance(self.data, dict) else None
-        return {str(name) for name in value} if isinstance(value, dict) else None
-
-
-@dataclass(frozen=True, slots=True)
-class _Unknowns:
-    """What broken files may declare: ids they may define and job types they may serve
-    or cover (None where even a guess is impossible)."""
-
-    connector_ids: set[str]
-    runner_ids: set[str]
-    served: set[str] | None
-    covered_by_runner: dict[str, set[str] | None]
-
-    @classmethod
-    def of(cls, broken: Sequence[Broken]) -> _Unknowns:
-        connector_ids: set[str] = set()
-        runner_ids: set[str] = set()
-        served: set[str] | None = set()
-        covered: dict[str, set[str] | None] = {}
-        for item in broken:
-            if item.file.kind is FileKind.CONNECTOR:
-                connector_ids.add(item.file.path.parent.name)
-                connector_ids.update(filter(None, [item.text("connector_id")]))
-            elif item.file.kind is FileKind.RUNNER:
-                runner_ids.add(item.file.path.name.removesuffix(".yaml"))
-                runner_ids.update(filter(None, [item.text("runner_id")]))
-                job_types = item.keys("job_types")
-                served = None if served is None or job_types is None else served | job_types
-            else:
-                runner_id = item.file.path.parent.name
-                job_type = item.text("job_type")
-                known = covered.get(runner_id, set())
-                covered[runner_id] = (
-                    None if known is None or job_type is None else known | {job_type}
-                )
-        return cls(connector_ids, runner_ids, served, covered)
-
-
-def check_cross_references(
-    config: ContractsConfig, checked: list[Checked], broken: Sequence[Broken] = ()
-) -> list[Problem]:
-    """Problems between ``checked`` files; ``broken`` files make no reference unknown."""
-    runners = [c for c in checked if c.file.kind is FileKind.RUNNER]
-    connectors = [c for c in checked if c.file.kind is FileKind.CONNECTOR]
-    goldens = [c for c in checked if c.file.kind is FileKind.GOLDEN]
-    unknowns = _Unknowns.of(broken)
+def check_cross_references(config: ContractsConfig, files: Sequence[Checked]) -> list[Problem]:
+    """Problems between ``files`` (every contract file, loaded or not)."""
+    runners = [c for c in files if c.file.kind is FileKind.RUNNER]
+    connectors = [c for c in files if c.file.kind is FileKind.CONNECTOR]
+    goldens = [c for c in files if c.file.kind is FileKind.GOLDEN]
     problems: list[Problem] = []
     problems += _unique_ids(connectors, "connector_id", rules.DUPLICATE_CONNECTOR_ID)
     problems += _unique_ids(runners, "runner_id", rules.DUPLICATE_RUNNER_ID)
-    served = _served_job_types(runners, problems)
-    if unknowns.served is not None:
-        problems += _connector_job_types_served(connectors, {*served, *unknowns.served})
-    known_connectors = {c.model.connector_id for c in connectors} | unknowns.connector_ids
-    problems += _runner_connectors_known(config, runners, known_connectors)
+    problems += _duplicate_job_types(runners)
+    problems += _connector_job_types_served(connectors, runners)
+    problems += _runner_connectors_known(config, runners, connectors)
     problems += _handlers(config, runners)
-    problems += _goldens(config, runners, goldens, unknowns)
+    problems += _goldens(config, runners, goldens)
     return problems
+
+
+def _declared_ids(item: Checked, key: str, from_path: str) -> set[str]:
+    """The ids a file declares: its valid ``key``; if that is wrong, any it may mean (the
+    name its path gives, and the text written)."""
+    known = item.text(key)
+    if known is not None:
+        return {known}
+    written = item.written_text(key)
+    return {from_path, written} if written is not None else {from_path}
+
+
+def _job_types(runner: Checked) -> list[str] | None:
+    """The job types a runner declares as written (a wrong key is still declared), or None
+    when its ``job_types`` cannot be read as a mapping."""
+    written = runner.value("job_types")
+    if not runner.holds_all_written("job_types") or not isinstance(written, dict):
+        return None
+    return list(written)
+
+
+def _valid_job_types(runner: Checked) -> list[str]:
+    """The job types of a runner whose names are valid."""
+    return [
+        job_type
+        for job_type in _job_types(runner) or []
+        if runner.known("job_types", job_type, "[key]")
+    ]
 
 
 def _unique_ids(items: list[Checked], key: str, rule: rules.Rule) -> list[Problem]:
     first: dict[str, Checked] = {}
     problems = []
     for item in items:
-        value = getattr(item.model, key)
+        value = item.text(key)
+        if value is None:
+            continue
         if value in first:
             problems.append(
                 item.loaded.problem(
-                    (key,), rule, f"{key} {value!r} is also declared in {first[value].file.display}"
+                    (key,),
+                    rule,
+                    f"{key} {quoted(value)} is also declared in {first[value].file.display}",
                 )
             )
         else:
@@ -114,55 +93,75 @@ def _unique_ids(items: list[Checked], key: str, rule: rules.Rule) -> list[Proble
     return problems
 
 
-def _served_job_types(runners: list[Checked], problems: list[Problem]) -> dict[str, Checked]:
+def _duplicate_job_types(runners: list[Checked]) -> list[Problem]:
     served: dict[str, Checked] = {}
+    problems = []
     for runner in runners:
-        for job_type in runner.model.job_types:
+        for job_type in _valid_job_types(runner):
             if job_type in served:
                 problems.append(
                     runner.loaded.key_problem(
                         ("job_types", job_type),
                         rules.DUPLICATE_JOB_TYPE,
-                        f"job type {job_type!r} is also served by "
+                        f"job type {quoted(job_type)} is also served by "
                         f"{served[job_type].file.display}; a job type has one runner",
                     )
                 )
             else:
                 served[job_type] = runner
-    return served
+    return problems
 
 
-def _connector_job_types_served(connectors: list[Checked], served: set[str]) -> list[Problem]:
-    return [
-        connector.loaded.problem(
-            ("supported_job_types", index),
-            rules.JOB_TYPE_NOT_SERVED,
-            f"job type {job_type!r} is served by no runner contract",
-        )
-        for connector in connectors
-        for index, job_type in enumerate(connector.model.supported_job_types)
-        if job_type not in served
-    ]
+def _connector_job_types_served(connectors: list[Checked], runners: list[Checked]) -> list[Problem]:
+    served: set[str] = set()
+    for runner in runners:
+        declared = _job_types(runner)
+        if declared is None:
+            return []  # a runner that may serve anything: no job type is surely unserved
+        served.update(declared)
+    problems = []
+    for connector in connectors:
+        listed = connector.value("supported_job_types")
+        for index in range(len(listed) if isinstance(listed, list) else 0):
+            job_type = connector.text("supported_job_types", index)
+            if job_type is not None and job_type not in served:
+                problems.append(
+                    connector.loaded.problem(
+                        ("supported_job_types", index),
+                        rules.JOB_TYPE_NOT_SERVED,
+                        f"job type {quoted(job_type)} is served by no runner contract",
+                    )
+                )
+    return problems
 
 
 def _runner_connectors_known(
-    config: ContractsConfig, runners: list[Checked], known: set[str]
+    config: ContractsConfig, runners: list[Checked], connectors: list[Checked]
 ) -> list[Problem]:
     folder = config.relative(config.connectors_dir)
-    return [
-        runner.loaded.problem(
-            ("connectors", index),
-            rules.UNKNOWN_CONNECTOR,
-            f"connector {connector_id!r} has no {folder}/{connector_id}/{CONNECTOR_FILE}",
-        )
-        for runner in runners
-        for index, connector_id in enumerate(runner.model.connectors)
-        if connector_id not in known
-    ]
+    known: set[str] = set()
+    for connector in connectors:
+        known |= _declared_ids(connector, "connector_id", connector.file.path.parent.name)
+    problems = []
+    for runner in runners:
+        listed = runner.value("connectors")
+        for index in range(len(listed) if isinstance(listed, list) else 0):
+            connector_id = runner.text("connectors", index)
+            if connector_id is not None and connector_id not in known:
+                problems.append(
+                    runner.loaded.problem(
+                        ("connectors", index),
+                        rules.UNKNOWN_CONNECTOR,
+                        f"connector {quoted(connector_id)} has no "
+                        f"{folder}/{connector_id}/{CONNECTOR_FILE}",
+                    )
+                )
+    return problems
 
 
 def _handlers(config: ContractsConfig, runners: list[Checked]) -> list[Problem]:
-    if not runners:
+    job_types = [(runner, job_type) for runner in runners for job_type in _valid_job_types(runner)]
+    if not job_types:
         return []
     registered, failure = _registered_job_types(config)
     if failure is not None:
@@ -171,11 +170,10 @@ def _handlers(config: ContractsConfig, runners: list[Checked]) -> list[Problem]:
         runner.loaded.key_problem(
             ("job_types", job_type),
             rules.MISSING_HANDLER,
-            f"no handler is registered for job type {job_type!r} "
+            f"no handler is registered for job type {quoted(job_type)} "
             f"(handler modules: {', '.join(config.handler_modules) or 'none configured'})",
         )
-        for runner in runners
-        for job_type in runner.model.job_types
+        for runner, job_type in job_types
         if job_type not in registered
     ]
 
@@ -216,85 +214,107 @@ def _line_of(path: Path, needle: str) -> Position:
 
 
 def _goldens(
-    config: ContractsConfig, runners: list[Checked], goldens: list[Checked], unknowns: _Unknowns
+    config: ContractsConfig, runners: list[Checked], goldens: list[Checked]
 ) -> list[Problem]:
     goldens_folder = config.relative(config.goldens_dir)
-    by_id = {runner.model.runner_id: runner for runner in runners}
-    covered: set[str] = set()
-    problems = []
+    by_id: dict[str, Checked] = {}
+    maybe_defined: set[str] = set()
+    for runner in runners:
+        runner_id = runner.text("runner_id")
+        if runner_id is not None:
+            by_id.setdefault(runner_id, runner)
+        else:
+            stem = runner.file.path.name.removesuffix(".yaml")
+            maybe_defined |= _declared_ids(runner, "runner_id", stem)
+    covered: dict[str, set[str]] = {}
+    uncertain: set[str] = set()  # runners a golden of unknown job type may cover
+    problems: list[Problem] = []
     for golden in goldens:
         runner_id = golden.file.path.parent.name
-        runner = by_id.get(runner_id)
-        job_type = golden.model.job_type
-        if runner is None and runner_id in unknowns.runner_ids:
-            continue  # its runner contract is broken: reported there, checked once fixed
-        if runner is None:
-            problems.append(
-                golden.loaded.problem(
-                    (),
-                    rules.GOLDEN_UNKNOWN_JOB_TYPE,
-                    f"no runner contract {runner_id!r} (the golden's folder name)",
+        found = by_id.get(runner_id)
+        if found is None:
+            if runner_id not in maybe_defined:
+                problems.append(
+                    golden.loaded.problem(
+                        (),
+                        rules.GOLDEN_UNKNOWN_JOB_TYPE,
+                        f"no runner contract {quoted(runner_id)} (the golden's folder name)",
+                    )
                 )
-            )
+            continue  # else its runner contract is broken: reported there
+        job_type = golden.text("job_type")
+        served = _job_types(found)
+        if job_type is None or served is None:
+            uncertain.add(runner_id)
             continue
-        contract = runner.model.job_types.get(job_type)
-        if contract is None:
+        if job_type not in served:
             problems.append(
                 golden.loaded.problem(
                     ("job_type",),
                     rules.GOLDEN_UNKNOWN_JOB_TYPE,
-                    f"runner {runner_id!r} does not serve job type {job_type!r}; it serves "
-                    f"{', '.join(sorted(runner.model.job_types))}",
+                    f"runner {quoted(runner_id)} does not serve job type {quoted(job_type)}; "
+                    f"it serves {', '.join(sorted(served))}",
                 )
             )
             continue
-        covered.add(job_type)
-        problems += _expectation_problems(golden, contract.input_schema, contract.output_schema)
-    for runner in runners:
-        runner_id = runner.model.runner_id
-        maybe_covered = unknowns.covered_by_runner.get(runner_id, set())
-        if maybe_covered is None:
-            continue  # a broken golden of this runner may cover any of its job types
+        covered.setdefault(runner_id, set()).add(job_type)
+        problems += _golden_against_schemas(golden, found, job_type)
+    for runner_id, runner in by_id.items():
+        if runner_id in uncertain:
+            continue  # a golden of this runner may cover any of its job types
         problems += [
             runner.loaded.key_problem(
                 ("job_types", job_type),
                 rules.MISSING_GOLDEN,
-                f"job type {job_type!r} has no golden in {goldens_folder}/{runner_id}/",
+                f"job type {quoted(job_type)} has no golden in {goldens_folder}/{runner_id}/",
             )
-            for job_type in runner.model.job_types
-            if job_type not in covered and job_type not in maybe_covered
+            for job_type in _valid_job_types(runner)
+            if job_type not in covered.get(runner_id, set())
         ]
     return problems
 
 
-def _expectation_problems(
-    golden: Checked, input_schema: dict[str, Any], output_schema: dict[str, Any]
-) -> list[Problem]:
-    """The golden's input and expectation against its job type's schemas.
+def _golden_against_schemas(golden: Checked, runner: Checked, job_type: str) -> list[Problem]:
+    """The golden's input and expectation against its job type's schemas, each checked when
+    both the value and its schema are known.
 
     A golden expecting ``invalid_input`` holds an input that the input schema, or the
     handler's own checks, refuse: it is not held to the schema. One expecting any other
-    error needs a valid input, and has no output to check.
+    error needs a valid input, and has no output to check. When its ``expected_error`` is
+    wrong, which of these it means is unknown, and neither is checked.
     """
-    expected_error = golden.model.expected_error
-    if expected_error is not None and expected_error.kind == "invalid_input":
+    if not golden.known("expected_error"):
         return []
-    input_problems = _schema_problems(
-        golden, "input", input_schema, rules.GOLDEN_INPUT_INVALID, partial=False
-    )
+    expected_error = golden.value("expected_error")
+    if isinstance(expected_error, dict) and expected_error.get("kind") == "invalid_input":
+        return []
+    problems = []
+    input_schema = ("job_types", job_type, "input_schema")
+    if runner.known(*input_schema) and golden.known("input") and "input" in golden.value():
+        problems += _schema_problems(
+            golden, "input", runner.value(*input_schema), rules.GOLDEN_INPUT_INVALID, partial=False
+        )
     if expected_error is not None:
-        return input_problems
-    return input_problems + _schema_problems(
-        golden,
-        "expected_output",
-        output_schema,
-        rules.GOLDEN_OUTPUT_INVALID,
-        partial=not golden.model.exact,
-    )
+        return problems
+    output_schema = ("job_types", job_type, "output_schema")
+    if (
+        runner.known(*output_schema)
+        and golden.known("expected_output")
+        and golden.known("exact")
+        and "expected_output" in golden.value()
+    ):
+        problems += _schema_problems(
+            golden,
+            "expected_output",
+            runner.value(*output_schema),
+            rules.GOLDEN_OUTPUT_INVALID,
+            partial=golden.value("exact", default=False) is not True,
+        )
+    return problems
 
 
 def _schema_problems(
-    golden: Checked, key: str, schema: dict[str, Any], rule: rules.Rule, *, partial: bool
+    golden: Checked, key: str, schema: Any, rule: rules.Rule, *, partial: bool
 ) -> list[Problem]:
     """Problems of ``golden.<key>`` against ``schema``.
 
@@ -303,12 +323,14 @@ def _schema_problems(
     """
     from jsonschema import Draft202012Validator  # noqa: PLC0415
 
+    if not isinstance(schema, dict | bool):
+        return []
     validator = Draft202012Validator(schema)
-    errors: Iterable[Any] = validator.iter_errors(getattr(golden.model, key))
+    errors: Iterable[Any] = validator.iter_errors(golden.value(key))
     problems = []
     for error in sorted(errors, key=lambda e: (list(map(str, e.absolute_path)), e.message)):
         if partial and error.validator == "required":
             continue
         field_path = (key, *error.absolute_path)
-        problems.append(golden.loaded.problem(field_path, rule, error.message))
+        problems.append(golden.loaded.problem(field_path, rule, schema_error_message(error)))
     return problems

@@ -2,30 +2,42 @@
 
 Each pydantic error carries a ``loc`` (the path of keys and indexes to the offending
 value); the loaded file knows where each path sits, so every error gets a line and column.
+Values, keys and enum members are named as JSON names them (``null``, ``"x"``).
+
+An error about a value the loader refused (a NaN, a YAML tag, a lone surrogate), or about
+what holds one, is left out: the refusal is the problem there, and the model only saw a
+stand-in for the value.
 """
 
 from __future__ import annotations
 
 import difflib
+import re
 import types
 import typing
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import core_schema
 
-from jobforge.contracts.loading.loader import LoadedFile, describe_value, show_value
+from jobforge.contracts.loading.loader import LoadedFile
+from jobforge.contracts.models.constraints import DUPLICATE_ENTRY, at_or_below
 from jobforge.contracts.models.contract_files import JSON_SCHEMA_MESSAGE_START
 from jobforge.contracts.models.dates import ISO_DATE_PATTERN, RFC3339_PATTERN
 from jobforge.contracts.models.identifiers import DOTTED_ID_PATTERN
 from jobforge.contracts.models.semver import SEMVER_MESSAGE_START
 from jobforge.contracts.problems import rules
-from jobforge.contracts.problems.problem import FieldPath, Problem
+from jobforge.contracts.problems.json_names import describe_value, quoted, show_value
+from jobforge.contracts.problems.problem import FieldPath, Problem, render_field_path
 
 _PATTERN_NAMES = {
-    DOTTED_ID_PATTERN: "a dotted lower-case name such as 'billing.invoice.send'",
-    RFC3339_PATTERN: "an RFC 3339 timestamp such as '2000-01-01T00:00:00Z'",
-    ISO_DATE_PATTERN: "a date such as '2027-01-31'",
+    DOTTED_ID_PATTERN: 'a dotted lower-case name such as "billing.invoice.send"',
+    RFC3339_PATTERN: 'an RFC 3339 timestamp such as "2000-01-01T00:00:00Z"',
+    ISO_DATE_PATTERN: 'a date such as "2027-01-31"',
 }
+# pydantic lists an enum's members as Python reprs: 'beta', 'stable' or 'deprecated'.
+_PYTHON_STRING = re.compile(r"'((?:[^'\\]|\\.)*)'")
+_KNOWN_ERROR_TYPES = frozenset(typing.get_args(core_schema.ErrorType))
 _TYPE_NAMES = {
     "bool_type": "a boolean",
     "int_type": "an integer",
@@ -43,7 +55,20 @@ def validation_problems(
     error: ValidationError, model: type[BaseModel], loaded: LoadedFile
 ) -> list[Problem]:
     """One problem per pydantic error, each at the key or value it is about."""
-    return [_problem(detail, model, loaded) for detail in error.errors(include_url=False)]
+    return [_problem(detail, model, loaded) for detail in reported_errors(error, loaded)]
+
+
+def reported_errors(error: ValidationError, loaded: LoadedFile) -> list[Any]:
+    """The errors of ``error`` that are not about a value ``loaded`` refused."""
+    return [
+        detail
+        for detail in error.errors(include_url=False)
+        if not any(_touches(tuple(detail["loc"]), refused) for refused in loaded.refused)
+    ]
+
+
+def _touches(loc: FieldPath, refused: FieldPath) -> bool:
+    return at_or_below(loc, refused) or at_or_below(refused, loc)
 
 
 def _problem(detail: Any, model: type[BaseModel], loaded: LoadedFile) -> Problem:
@@ -59,12 +84,16 @@ def _problem(detail: Any, model: type[BaseModel], loaded: LoadedFile) -> Problem
             loaded.positions.value(loc[:-1]),
             loc,
             rules.MISSING_KEY,
-            f"missing required key {str(loc[-1])!r}",
+            f"missing required key {quoted(str(loc[-1]))}",
         )
     if loc and loc[-1] == "[key]":
         path = loc[:-1]
         message = _describe(detail)
-        return loaded.key_problem(path, _rule_for(message), f"key {str(path[-1])!r}: {message}")
+        return loaded.key_problem(
+            path, _rule_for(message), f"key {quoted(str(path[-1]))}: {message}"
+        )
+    if kind == DUPLICATE_ENTRY:
+        return loaded.problem(loc, rules.INVALID_VALUE, _duplicate_message(detail, loc))
     expected_type = _TYPE_NAMES.get(kind)
     if expected_type is not None:
         got = detail.get("input")
@@ -89,7 +118,8 @@ def _describe(detail: Any) -> str:
     got = detail.get("input")
     context = detail.get("ctx") or {}
     if kind in {"enum", "literal_error"}:
-        return f"expected one of {context.get('expected')}, got {show_value(got)}"
+        expected = _PYTHON_STRING.sub(_as_json_string, str(context.get("expected")))
+        return f"expected one of {expected}, got {show_value(got)}"
     if kind == "string_pattern_mismatch" and context.get("pattern") in _PATTERN_NAMES:
         return f"{show_value(got)} is not {_PATTERN_NAMES[context['pattern']]}"
     if kind == "string_pattern_mismatch":
@@ -97,15 +127,32 @@ def _describe(detail: Any) -> str:
     if kind == "value_error":
         return str(context.get("error", detail["msg"]))
     message: str = detail["msg"]
+    if kind not in _KNOWN_ERROR_TYPES:
+        return message  # a model's own error type, worded by the model
     return f"{message[0].lower()}{message[1:]}, got {show_value(got)}"
+
+
+def _as_json_string(match: re.Match[str]) -> str:
+    return quoted(match.group(1).replace("\\'", "'").replace("\\\\", "\\"))
+
+
+def _duplicate_message(detail: Any, loc: FieldPath) -> str:
+    """``"a.b" is already listed at supported_job_types[0]``: the first of the repeats."""
+    context = detail.get("ctx") or {}
+    index_at = len(loc) - 1 - int(context.get("depth", 0))
+    first = (*loc[:index_at], int(context.get("first", 0)), *loc[index_at + 1 :])
+    return (
+        f"{show_value(detail.get('input'))} is already listed at {render_field_path(first)}; "
+        "list each entry once"
+    )
 
 
 def _unknown_key_message(key: str, model: type[BaseModel], loc: FieldPath) -> str:
     valid = sorted(allowed_keys(model, loc[:-1]))
     close = difflib.get_close_matches(key, valid, n=1, cutoff=0.6)
     if close:
-        return f"unknown key {key!r}; did you mean {close[0]!r}?"
-    return f"unknown key {key!r}; expected one of: {', '.join(valid)}"
+        return f"unknown key {quoted(key)}; did you mean {quoted(close[0])}?"
+    return f"unknown key {quoted(key)}; expected one of: {', '.join(valid)}"
 
 
 def allowed_keys(model: type[BaseModel], path: FieldPath) -> set[str]:
@@ -158,3 +205,16 @@ def _model_in(annotation: Any) -> type[BaseModel] | None:
     if isinstance(inner, type) and issubclass(inner, BaseModel):
         return inner
     return None
+
+
+def check_model(
+    model: type[BaseModel], loaded: LoadedFile
+) -> tuple[Any, list[Problem], list[FieldPath]]:
+    """``loaded`` against ``model``: the model (None on errors), the problems, and the
+    paths of the values found wrong (the refused ones left out, see the module)."""
+    try:
+        return model.model_validate(loaded.data), [], []
+    except ValidationError as exc:
+        errors = reported_errors(exc, loaded)
+        problems = [_problem(detail, model, loaded) for detail in errors]
+        return None, problems, [tuple(detail["loc"]) for detail in errors]

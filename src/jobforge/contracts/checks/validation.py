@@ -3,6 +3,10 @@
 Results are collected, never printed here: the CLI hands them to a reporter. When files are
 named (the pre-commit case), only the checks that need nothing but those files run, so a
 hook on one connector stays fast; with no files named, everything is checked together.
+
+Every problem a file has is reported in one run: a file with a refused value is still
+checked against its model, and one that breaks its model still takes part in the checks
+across files with the values it got right (see ``checked``).
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from jobforge.contracts.checks.checked import Checked
-from jobforge.contracts.checks.cross_references import Broken, check_cross_references
+from jobforge.contracts.checks.cross_references import check_cross_references
 from jobforge.contracts.config import ContractsConfig
 from jobforge.contracts.loading.layout import (
     ContractFile,
@@ -26,6 +30,7 @@ from jobforge.contracts.loading.layout import (
 )
 from jobforge.contracts.loading.loader import LoadedFile, load_file
 from jobforge.contracts.problems import rules
+from jobforge.contracts.problems.json_names import quoted
 from jobforge.contracts.problems.problem import START, Problem
 
 
@@ -50,23 +55,16 @@ def validate(config: ContractsConfig, paths: Sequence[Path] = ()) -> ValidationR
     result = ValidationResult()
     files, problems = _classify_named(paths, config) if paths else discover(config)
     checked: list[Checked] = []
-    broken: list[Broken] = []
     for file in files:
         result.files_checked[file.kind] += 1
         loaded = load_file(file.path, file.display, max_bytes=config.max_file_bytes)
         problems.extend(loaded.problems)
-        if not loaded.ok:
-            broken.append(Broken(file))
-            continue
-        model, model_problems = _check_model(file.kind, loaded)
+        item, model_problems = check_file(file, loaded)
         problems.extend(model_problems)
-        if model is None:
-            broken.append(Broken(file, loaded.data))
-        else:
-            checked.append(Checked(file, loaded, model))
+        checked.append(item)
     problems.extend(_local_checks(checked))
     if not paths:
-        problems.extend(check_cross_references(config, checked, broken))
+        problems.extend(check_cross_references(config, checked))
         result.cross_references_checked = True
     kept = [p for p in problems if not any(ignore.matches(p) for ignore in config.ignores)]
     result.ignored = len(problems) - len(kept)
@@ -99,17 +97,22 @@ def _classify_named(
     return files, problems
 
 
-def _check_model(kind: FileKind, loaded: LoadedFile) -> tuple[Any, list[Problem]]:
-    from pydantic import ValidationError  # noqa: PLC0415
+def check_file(file: ContractFile, loaded: LoadedFile) -> tuple[Checked, list[Problem]]:
+    """``loaded`` against the model of its kind, unless it could not be read at all."""
+    if not loaded.readable:
+        return Checked(file, loaded), []
+    from jobforge.contracts.checks.model_errors import check_model  # noqa: PLC0415
 
-    from jobforge.contracts.checks.model_errors import validation_problems  # noqa: PLC0415
+    model, problems, wrong = check_model(_model_of(file.kind), loaded)
+    # A model built with a refused value's stand-in is not the file's model.
+    return Checked(file, loaded, model if loaded.ok else None, tuple(wrong)), problems
+
+
+def _model_of(kind: FileKind) -> type[Any]:
     from jobforge.contracts.models.contract_files import MODELS  # noqa: PLC0415
+    from jobforge.contracts.models.removal_records import RemovalRecords  # noqa: PLC0415
 
-    model_class = MODELS[kind.value]
-    try:
-        return model_class.model_validate(loaded.data), []
-    except ValidationError as exc:
-        return None, validation_problems(exc, model_class, loaded)
+    return RemovalRecords if kind is FileKind.REMOVALS else MODELS[kind.value]
 
 
 def _local_checks(checked: list[Checked]) -> list[Problem]:
@@ -117,26 +120,27 @@ def _local_checks(checked: list[Checked]) -> list[Problem]:
     problems = []
     for item in checked:
         path = item.file.path
-        if item.file.kind is FileKind.CONNECTOR:
+        connector_id, runner_id = item.text("connector_id"), item.text("runner_id")
+        if item.file.kind is FileKind.CONNECTOR and connector_id is not None:
             folder = path.parent.name
-            if item.model.connector_id != folder:
+            if connector_id != folder:
                 problems.append(
                     item.loaded.problem(
                         ("connector_id",),
                         rules.CONNECTOR_FOLDER_MISMATCH,
-                        f"connector_id {item.model.connector_id!r} differs from its folder "
-                        f"{folder!r}; rename one of them",
+                        f"connector_id {quoted(connector_id)} differs from its folder "
+                        f"{quoted(folder)}; rename one of them",
                     )
                 )
-        elif item.file.kind is FileKind.RUNNER:
+        elif item.file.kind is FileKind.RUNNER and runner_id is not None:
             stem = path.name.removesuffix(".yaml")
-            if item.model.runner_id != stem:
+            if runner_id != stem:
                 problems.append(
                     item.loaded.problem(
                         ("runner_id",),
                         rules.RUNNER_FILE_MISMATCH,
-                        f"runner_id {item.model.runner_id!r} differs from the file name "
-                        f"{path.name!r}; expected {item.model.runner_id}.yaml",
+                        f"runner_id {quoted(runner_id)} differs from the file name "
+                        f"{quoted(path.name)}; expected {runner_id}.yaml",
                     )
                 )
     return problems

@@ -200,12 +200,16 @@ def _removal_problem(
     name = f"{old.kind} {old.contract_id}"
     recorded = removals.find(old.kind, old.contract_id)
     if recorded is None:
+        # Where the record goes, when the records file is there; else where it was.
+        at, field_path = removals.where_to_record(old.kind) if removals.exists else (None, ())
+        place = f"{where.display}:{where.position.line}:{where.position.column}"
+        was = f" (it was at {place})" if at else ""
         return Problem(
-            where.display,
-            where.position,
-            (),
+            removals.display if at else where.display,
+            at or where.position,
+            field_path,
             REMOVAL_NOT_RECORDED,
-            f"{name} {old.version} was removed, which breaks {_users(old)}; if that is "
+            f"{name} {old.version} was removed{was}, which breaks {_users(old)}; if that is "
             f"intended, record it in {removals.display}: {SECTIONS[old.kind]}: "
             f"{{{old.contract_id}: {{last_version: {old.version}, message: what its users "
             "must do instead}}; otherwise restore it",

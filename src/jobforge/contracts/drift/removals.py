@@ -19,31 +19,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
-from pydantic import Field
-
 from jobforge.contracts.drift.lockfile import SECTIONS, ContractKind, LockKey
+from jobforge.contracts.loading.layout import REMOVALS_FILE_NAME
 from jobforge.contracts.loading.loader import LoadedFile, load_file
-from jobforge.contracts.models.contract_files import ContractModel, NonEmptyStr
-from jobforge.contracts.models.identifiers import DottedId
-from jobforge.contracts.models.semver import SemVer
-from jobforge.contracts.problems.problem import Position, Problem
+from jobforge.contracts.models.removal_records import Removal, RemovalRecords
+from jobforge.contracts.problems.problem import START, FieldPath, Position, Problem
 
-REMOVALS_FILE_NAME: Final = "removed.yaml"
-
-
-class Removal(ContractModel):
-    """One removed contract: the version it had last, and what its users must do now."""
-
-    last_version: SemVer
-    message: NonEmptyStr = Field(description="What callers must do instead.")
-    migration_documentation_url: NonEmptyStr | None = None
-
-
-class RemovalRecords(ContractModel):
-    """The whole file: removed runners and connectors by id."""
-
-    runners: dict[DottedId, Removal] = Field(default_factory=dict)
-    connectors: dict[DottedId, Removal] = Field(default_factory=dict)
+__all__ = [
+    "NO_REMOVALS",
+    "REMOVALS_FILE_NAME",
+    "RecordedRemoval",
+    "Removal",
+    "RemovalRecords",
+    "Removals",
+    "read_removals",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,30 +51,43 @@ class Removals:
 
     display: str
     records: dict[LockKey, RecordedRemoval] = field(default_factory=dict)
+    exists: bool = False
+    """Whether the file is there: a problem about a missing record can point into it."""
+    sections: dict[ContractKind, Position] = field(default_factory=dict)
+    """Where the ``runners:`` and ``connectors:`` keys are, for those the file has."""
 
     def find(self, kind: ContractKind, contract_id: str) -> RecordedRemoval | None:
         return self.records.get((kind, contract_id))
+
+    def where_to_record(self, kind: ContractKind) -> tuple[Position, FieldPath]:
+        """Where a record of ``kind`` goes: its section's key, else the file's start."""
+        section = self.sections.get(kind)
+        return (section, (SECTIONS[kind],)) if section is not None else (START, ())
 
 
 NO_REMOVALS: Final = Removals(f"contracts/{REMOVALS_FILE_NAME}")
 
 
 def read_removals(path: Path, display: str) -> tuple[Removals, list[Problem]]:
-    """The records in ``path`` (none if the file does not exist), or the problems in it."""
-    from pydantic import ValidationError  # noqa: PLC0415
-
-    from jobforge.contracts.checks.model_errors import validation_problems  # noqa: PLC0415
+    """The records in ``path`` (none if the file does not exist), or the problems in it:
+    those ``validate`` reports for it, with the same loader and model."""
+    from jobforge.contracts.checks.model_errors import check_model  # noqa: PLC0415
 
     if not path.exists():
         return Removals(display), []
     loaded = load_file(path, display)
-    if not loaded.ok:
-        return Removals(display), loaded.problems
-    try:
-        model = RemovalRecords.model_validate(loaded.data)
-    except ValidationError as exc:
-        return Removals(display), validation_problems(exc, RemovalRecords, loaded)
-    return Removals(display, _records(model, loaded)), []
+    if not loaded.readable:
+        return Removals(display, exists=True), sorted(loaded.problems, key=Problem.sort_key)
+    model, problems, _ = check_model(RemovalRecords, loaded)
+    if model is None or not loaded.ok:
+        found = sorted([*loaded.problems, *problems], key=Problem.sort_key)
+        return Removals(display, exists=True), found
+    sections = {
+        kind: loaded.positions.key((SECTIONS[kind],))
+        for kind in (ContractKind.RUNNER, ContractKind.CONNECTOR)
+        if SECTIONS[kind] in loaded.data
+    }
+    return Removals(display, _records(model, loaded), exists=True, sections=sections), []
 
 
 def _records(model: RemovalRecords, loaded: LoadedFile) -> dict[LockKey, RecordedRemoval]:

@@ -8,13 +8,19 @@ reviewer sees what moved even when it was versioned correctly (the first
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any, Final
 
 from jobforge.contracts.drift.contract_drift import ContractDrift, DriftResult
 from jobforge.contracts.problems.problem import Problem
-from jobforge.contracts.problems.problem_format import github_annotation, json_object, text_line
+from jobforge.contracts.problems.problem_format import (
+    escape_control,
+    github_annotation,
+    github_error,
+    json_document,
+    json_object,
+    text_line,
+)
 
 PROGRAM = "jobforge-contracts drift"
 CHANGES_SHOWN: Final = 20
@@ -72,13 +78,33 @@ def render_json(result: DriftResult) -> str:
 
 
 def _dump(document: dict[str, Any]) -> str:
-    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return json_document(document)
 
 
 def render_github(result: DriftResult) -> str:
-    lines = [github_annotation(problem) for problem in result.problems]
+    """One ``::error`` annotation per problem, each on a file of the checkout.
+
+    A problem can be located in the baseline revision (``HEAD:contracts/runners/x.yaml``,
+    a removed runner where it was), a file the checkout does not have: GitHub would attach
+    the annotation to nothing. Such a problem is annotated without ``file=`` (GitHub shows
+    it on the run's summary), its place at the revision first in the message.
+    """
+    lines = [_annotation(problem, result.baseline) for problem in result.problems]
     lines.append(summary(result))
     return "\n".join(lines) + "\n"
+
+
+def _annotation(problem: Problem, baseline: str) -> str:
+    if not problem.path.startswith(f"{baseline}:"):
+        return github_annotation(problem)
+    where = f"{problem.path}:{problem.position.line}:{problem.position.column}: "
+    field = f"{problem.field_text}: " if problem.field else ""
+    return github_error(
+        file=None,
+        line=problem.position.line,
+        title=problem.rule.title,
+        message=escape_control(where + field) + problem.message,
+    )
 
 
 def render_file_problems(problems: list[Problem], output_format: str, program: str) -> str:

@@ -1,11 +1,13 @@
 """Which file is which: classifying paths, and finding every contract file of a project.
 
 The layout is fixed so that a file's kind follows from its path:
-``connectors/<connector_id>/metadata.json``, ``contracts/runners/<runner_id>.yaml`` and
-``goldens/<runner_id>/<case>.yaml`` (each folder as configured). A file that looks meant
-to be one of these but is named otherwise (``metadata.yml``, ``Metadata.json``,
-``case.yml``) is a problem, so that it is never silently skipped. Messages name the
-folders the project configured, not the defaults.
+``connectors/<connector_id>/metadata.json``, ``contracts/runners/<runner_id>.yaml``,
+``goldens/<runner_id>/<case>.yaml`` (each folder as configured) and the removal records,
+``removed.yaml`` next to the runners folder (``contracts/removed.yaml``), which ``drift``
+reads. A file that looks meant to be one of these but is named otherwise
+(``metadata.yml``, ``Metadata.json``, ``case.yml``, ``removed.yml``) is a problem, so that
+it is never silently skipped. Messages name the folders the project configured, not the
+defaults.
 """
 
 from __future__ import annotations
@@ -18,10 +20,12 @@ from pathlib import Path
 
 from jobforge.contracts.config import ContractsConfig
 from jobforge.contracts.problems import rules
+from jobforge.contracts.problems.json_names import quoted as _quoted
 from jobforge.contracts.problems.problem import START, Problem
 
 CONNECTOR_FILE = "metadata.json"
 CONTRACT_SUFFIX = ".yaml"
+REMOVALS_FILE_NAME = "removed.yaml"
 _YAML_LOOKALIKES = {".yml", ".json", ".yaml"}
 _README_NAMES = {"readme.md", "readme.rst", "readme.txt", ".gitkeep"}
 
@@ -39,15 +43,30 @@ def golden_pattern(config: ContractsConfig) -> str:
     return f"{config.relative(config.goldens_dir)}/<runner_id>/<case>{CONTRACT_SUFFIX}"
 
 
+def removals_path(config: ContractsConfig) -> Path:
+    """The removal records: ``removed.yaml`` next to the runners folder."""
+    return config.runners_dir.parent / REMOVALS_FILE_NAME
+
+
 def expected_layout(config: ContractsConfig) -> str:
     """Where each kind of contract file goes, for messages about a file that is none."""
-    return f"{connector_pattern(config)}, {runner_pattern(config)} or {golden_pattern(config)}"
+    return (
+        f"{connector_pattern(config)}, {runner_pattern(config)}, {golden_pattern(config)} "
+        f"or {config.relative(removals_path(config))}"
+    )
 
 
 class FileKind(StrEnum):
     RUNNER = "runner"
     CONNECTOR = "connector"
     GOLDEN = "golden"
+    REMOVALS = "removals"
+
+    def counted(self, count: int) -> str:
+        """``2 runners``, ``1 removals file``: for summaries."""
+        if self is FileKind.REMOVALS:
+            return f"{count} removals file{'' if count == 1 else 's'}"
+        return f"{count} {self.value}{'' if count == 1 else 's'}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +91,9 @@ def classify(path: Path, config: ContractsConfig) -> ContractFile | Misnamed | N
     display = config.relative(path)
     name = absolute.name
     lowered = name.lower()
+    records = _removals(absolute, path, display, config)
+    if records is not None:
+        return records
     for folder, classifier in (
         (config.connectors_dir, _connector),
         (config.runners_dir, _runner),
@@ -87,6 +109,25 @@ def classify(path: Path, config: ContractsConfig) -> ContractFile | Misnamed | N
     return None
 
 
+def _removals(
+    absolute: Path, path: Path, display: str, config: ContractsConfig
+) -> ContractFile | Misnamed | None:
+    """The removal records, or a file beside them that looks meant to be them."""
+    expected = removals_path(config)
+    if absolute.parent != expected.parent.resolve():
+        return None
+    stem, suffix = Path(absolute.name).stem, Path(absolute.name).suffix
+    if absolute.name == REMOVALS_FILE_NAME:
+        return ContractFile(FileKind.REMOVALS, path, display)
+    if stem.lower() == Path(REMOVALS_FILE_NAME).stem and suffix.lower() in _YAML_LOOKALIKES:
+        return Misnamed(
+            display,
+            f"the removal records are named {_quoted(REMOVALS_FILE_NAME)}, "
+            f"got {_quoted(absolute.name)}",
+        )
+    return None
+
+
 def _connector(
     parts: tuple[str, ...], path: Path, display: str, config: ContractsConfig
 ) -> ContractFile | Misnamed | None:
@@ -98,7 +139,9 @@ def _connector(
         return None
     if len(parts) != 2:
         return Misnamed(display, f"connector metadata goes in {connector_pattern(config)}")
-    return Misnamed(display, f"connector metadata must be named {CONNECTOR_FILE!r}, got {name!r}")
+    return Misnamed(
+        display, f"connector metadata must be named {_quoted(CONNECTOR_FILE)}, got {_quoted(name)}"
+    )
 
 
 def _runner(
@@ -112,7 +155,9 @@ def _runner(
     if len(parts) != 1:
         folder = config.relative(config.runners_dir)
         return Misnamed(display, f"runner contracts go directly in {folder}/")
-    return Misnamed(display, f"runner contracts end in {CONTRACT_SUFFIX!r}, got {suffix!r}")
+    return Misnamed(
+        display, f"runner contracts end in {_quoted(CONTRACT_SUFFIX)}, got {_quoted(suffix)}"
+    )
 
 
 def _golden(
@@ -125,7 +170,9 @@ def _golden(
         return None
     if len(parts) != 2:
         return Misnamed(display, f"goldens go in {golden_pattern(config)}")
-    return Misnamed(display, f"golden cases end in {CONTRACT_SUFFIX!r}, got {suffix!r}")
+    return Misnamed(
+        display, f"golden cases end in {_quoted(CONTRACT_SUFFIX)}, got {_quoted(suffix)}"
+    )
 
 
 def discover(
@@ -149,9 +196,28 @@ def discover(
                 files.append(found)
             elif isinstance(found, Misnamed):
                 problems.append(found.problem())
+    if FileKind.REMOVALS in kinds:
+        files.extend(_removal_records(config, problems))
     if FileKind.CONNECTOR in kinds:
         problems.extend(_connector_folders_without_metadata(config))
     return files, problems
+
+
+def _removal_records(config: ContractsConfig, problems: list[Problem]) -> list[ContractFile]:
+    """The removal records if there are any, and any file beside them misnamed as them."""
+    folder = removals_path(config).parent
+    if not folder.is_dir():
+        return []
+    found: list[ContractFile] = []
+    for path in sorted(folder.iterdir()):
+        if not path.is_file() or path.name.startswith("."):
+            continue
+        classified = _removals(path.resolve(), path, config.relative(path), config)
+        if isinstance(classified, ContractFile):
+            found.append(classified)
+        elif isinstance(classified, Misnamed):
+            problems.append(classified.problem())
+    return found
 
 
 def _walk(folder: Path) -> list[Path]:

@@ -23,8 +23,15 @@ from typing import TYPE_CHECKING, Any
 
 from jobforge.contracts.loading import json_syntax
 from jobforge.contracts.loading.positions import LineIndex, PositionIndex
+from jobforge.contracts.loading.surrogates import (
+    MAY_ESCAPE_SURROGATES,
+    has_surrogate,
+    replaced,
+    surrogate_message,
+)
 from jobforge.contracts.loading.yaml_composer import AnchorRefused, NestingTooDeep, strict_composer
 from jobforge.contracts.problems import rules
+from jobforge.contracts.problems.json_names import describe_value, quoted, show_value
 from jobforge.contracts.problems.problem import (
     START,
     FieldPath,
@@ -43,7 +50,6 @@ DEFAULT_MAX_FILE_BYTES = 1024 * 1024
 # Python's recursion limit. A golden's payloads still meet the router's own limit of 64.
 MAX_NESTING_DEPTH = 100
 NESTING_MESSAGE = f"nesting deeper than {MAX_NESTING_DEPTH} levels"
-MAX_SHOWN_VALUE_CHARACTERS = 60
 
 
 class _Refused(Exception):
@@ -52,11 +58,21 @@ class _Refused(Exception):
 
 @dataclass(slots=True)
 class LoadedFile:
-    """A file read into plain data, or the problems that stopped it from being read."""
+    """A file read into plain data, or the problems that stopped it from being read.
+
+    A file can be ``readable`` and still have problems: a value refused after the document
+    was read (NaN, a YAML date or tag, a non-string key, a lone surrogate) is a problem at
+    its place, listed in ``refused``, and the rest of the document is read as written, so
+    the checks that follow can report the file's other problems in the same run.
+    """
 
     path: str
     data: Any = None
     problems: list[Problem] = field(default_factory=list)
+    readable: bool = False
+    """The document was read into ``data``, an object; only ``refused`` values are wrong."""
+    refused: list[FieldPath] = field(default_factory=list)
+    """The paths of refused values (of the mapping, for a refused key): not as written."""
     _positions: PositionIndex | None = None
     _position_source: Callable[[], PositionIndex] | None = None
 
@@ -106,42 +122,19 @@ def load_file(
         _load_json(text, loaded)
     else:
         _load_yaml(text, loaded)
-    if loaded.ok and not isinstance(loaded.data, dict):
-        loaded.problems.append(
-            loaded.problem(
-                (),
-                rules.WRONG_TYPE,
-                f"expected an object at the top level, got {describe_value(loaded.data)}",
+    if not loaded.readable:
+        return loaded
+    if not isinstance(loaded.data, dict):
+        loaded.readable = False
+        if () not in loaded.refused:
+            loaded.problems.append(
+                loaded.problem(
+                    (),
+                    rules.WRONG_TYPE,
+                    f"expected an object at the top level, got {describe_value(loaded.data)}",
+                )
             )
-        )
     return loaded
-
-
-def show_value(value: Any) -> str:
-    """A plain value as JSON, cut to a length that fits in a message."""
-    try:
-        text = json.dumps(value, ensure_ascii=False, sort_keys=True)
-    except (TypeError, ValueError):
-        text = repr(value)
-    if len(text) > MAX_SHOWN_VALUE_CHARACTERS:
-        text = text[: MAX_SHOWN_VALUE_CHARACTERS - 1] + "…"
-    return text
-
-
-def describe_value(value: Any) -> str:
-    """A plain value named for a message: ``null``, ``true``, ``the number 3``,
-    ``the string "x"``, ``an array``, ``an object``."""
-    if value is None or isinstance(value, bool):
-        return show_value(value)
-    if isinstance(value, int | float):
-        return f"the number {show_value(value)}"
-    if isinstance(value, str):
-        return f"the string {show_value(value)}"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, dict):
-        return "an object"
-    return f"a {type(value).__name__}"
 
 
 def _fail(loaded: LoadedFile, rule: rules.Rule, message: str, at: Position = START) -> LoadedFile:
@@ -168,22 +161,30 @@ def _decode(raw: bytes, loaded: LoadedFile) -> str | None:
 # ---------------------------------------------------------------- JSON
 
 
-def _refuse_constant(_: str) -> Any:
-    raise _Refused
+@dataclass(slots=True)
+class _JsonHooks:
+    """``json.loads`` hooks: a duplicate key stops the parse (which value is meant?); a
+    non-finite number is read as null and reported where it is, once the parse is done."""
 
+    non_finite: bool = False
 
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if math.isinf(value):
-        raise _Refused
-    return value
+    def constant(self, _: str) -> Any:
+        self.non_finite = True
+        return None
 
+    def number(self, text: str) -> Any:
+        value = float(text)
+        if math.isinf(value):
+            self.non_finite = True
+            return None
+        return value
 
-def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    document = dict(pairs)
-    if len(document) != len(pairs):
-        raise _Refused
-    return document
+    @staticmethod
+    def unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        document = dict(pairs)
+        if len(document) != len(pairs):
+            raise _Refused
+        return document
 
 
 def _load_json(text: str, loaded: LoadedFile) -> None:
@@ -194,21 +195,30 @@ def _load_json(text: str, loaded: LoadedFile) -> None:
         _fail(loaded, rules.INVALID_JSON, NESTING_MESSAGE, LineIndex(text).position(too_deep))
         return
     loaded._position_source = lambda: scan_json(text).positions
+    hooks = _JsonHooks()
     try:
         loaded.data = json.loads(
             text,
-            object_pairs_hook=_unique_pairs,
-            parse_constant=_refuse_constant,
-            parse_float=_finite_float,
+            object_pairs_hook=hooks.unique_pairs,
+            parse_constant=hooks.constant,
+            parse_float=hooks.number,
         )
     except _Refused:
         _report_json_refusals(text, loaded, scan_json)
+        return
     except json.JSONDecodeError as exc:
         message, offset = json_syntax.explain(text, exc)
         _fail(loaded, rules.INVALID_JSON, message, LineIndex(text).position(offset))
+        return
     except ValueError as exc:
         # int() refuses numbers of more than 4300 digits.
         _fail(loaded, rules.INVALID_JSON, f"cannot parse: {exc}")
+        return
+    loaded.readable = True
+    if hooks.non_finite:
+        _report_json_refusals(text, loaded, scan_json)
+    if MAY_ESCAPE_SURROGATES.search(text):
+        loaded.data = _refuse_surrogates(loaded.data, (), (), loaded)
 
 
 def _report_json_refusals(text: str, loaded: LoadedFile, scan: Callable[[str], Any]) -> None:
@@ -222,11 +232,12 @@ def _report_json_refusals(text: str, loaded: LoadedFile, scan: Callable[[str], A
                 duplicate.position,
                 duplicate.path,
                 rules.DUPLICATE_KEY,
-                f"duplicate key {duplicate.path[-1]!r} (first at line {first.line}, "
+                f"duplicate key {quoted(str(duplicate.path[-1]))} (first at line {first.line}, "
                 f"column {first.column})",
             )
         )
     for path, position, literal in scanned.non_finite:
+        loaded.refused.append(path)
         loaded.problems.append(
             Problem(
                 loaded.path,
@@ -236,6 +247,46 @@ def _report_json_refusals(text: str, loaded: LoadedFile, scan: Callable[[str], A
                 f"{literal} is not a JSON number; use a finite number or null",
             )
         )
+
+
+def _refuse_surrogates(value: Any, path: FieldPath, read_as: FieldPath, loaded: LoadedFile) -> Any:
+    """A JF118 for each key and string of a JSON document that holds a lone surrogate, and
+    the document with U+FFFD in their place (``path`` as written, ``read_as`` as replaced)."""
+    if isinstance(value, dict):
+        result = {}
+        for key, item in value.items():
+            read_key = replaced(key)
+            child, read_child = (*path, key), (*read_as, read_key)
+            if read_key != key:
+                at = loaded.positions.key(child)
+                _refuse_surrogate(key, child, read_child, at, loaded, is_key=True)
+            result[read_key] = _refuse_surrogates(item, child, read_child, loaded)
+        return result
+    if isinstance(value, list):
+        return [
+            _refuse_surrogates(item, (*path, index), (*read_as, index), loaded)
+            for index, item in enumerate(value)
+        ]
+    if isinstance(value, str) and has_surrogate(value):
+        at = loaded.positions.value(path)
+        _refuse_surrogate(value, path, read_as, at, loaded, is_key=False)
+        return replaced(value)
+    return value
+
+
+def _refuse_surrogate(
+    text: str,
+    path: FieldPath,
+    read_as: FieldPath,
+    at: Position,
+    loaded: LoadedFile,
+    *,
+    is_key: bool,
+    pairs_combine: bool = True,
+) -> None:
+    loaded.refused.append(read_as)
+    message = surrogate_message(text, is_key=is_key, pairs_combine=pairs_combine)
+    loaded.problems.append(Problem(loaded.path, at, path, rules.LONE_SURROGATE, message))
 
 
 # ---------------------------------------------------------------- YAML
@@ -279,92 +330,134 @@ def _load_yaml(text: str, loaded: LoadedFile) -> None:
         if is_duplicate:
             key = re.search(r'duplicate key "(.*?)" with', message)
             message = (
-                f"duplicate key {key[1] if key else '?'!r} (a key may appear once per mapping)"
+                f"duplicate key {quoted(key[1]) if key else '?'} "
+                "(a key may appear once per mapping)"
             )
         _fail(loaded, rule, message, at)
         return
     except YAMLError as exc:
         _fail(loaded, rules.INVALID_YAML, str(exc).strip().splitlines()[0])
         return
-    for node in yaml.composer.refused:
-        _fail(loaded, rules.UNSUPPORTED_YAML_VALUE, node.message, node.position)
-    if document is None and loaded.ok:
+    if document is None and not yaml.composer.refused:
         _fail(loaded, rules.EMPTY_FILE, "the file holds no document: expected an object")
         return
     positions = PositionIndex()
     positions.values[()] = START
     loaded._positions = positions
-    loaded.data = _plain(document, (), loaded, positions)
+    reader = _YamlReader(loaded, positions, surrogates=bool(MAY_ESCAPE_SURROGATES.search(text)))
+    loaded.data = reader.plain(document, ())
+    loaded.readable = True
+    _refuse_tagged_nodes(yaml.composer.refused, loaded, positions)
 
 
-def _plain(node: Any, path: FieldPath, loaded: LoadedFile, positions: PositionIndex) -> Any:
-    """Copy ruamel's round-trip tree into plain values, recording positions on the way."""
-    from ruamel.yaml.comments import CommentedMap, CommentedSeq  # noqa: PLC0415
+def _refuse_tagged_nodes(refused: list[Any], loaded: LoadedFile, positions: PositionIndex) -> None:
+    """Each node the composer refused (a tag, a merge key), at the path it was read into.
 
-    if isinstance(node, CommentedMap):
-        return _plain_map(node, path, loaded, positions)
-    if isinstance(node, CommentedSeq):
-        return _plain_seq(node, path, loaded, positions)
-    if node is None or isinstance(node, bool):
-        return node
-    if isinstance(node, str | int):
-        # ruamel's ScalarString and ScalarInt subclasses become plain str and int.
-        return str(node) if isinstance(node, str) else int(node)
-    if isinstance(node, float):
-        if not math.isfinite(node):
-            loaded.problems.append(
-                loaded.problem(
-                    path,
-                    rules.NON_FINITE_NUMBER,
-                    "NaN and infinities are not JSON numbers; use a finite number or null",
-                )
-            )
-        return float(node)
-    loaded.problems.append(
-        loaded.problem(
+    The composer sees events, not paths; a refused node was read as if untagged, and its
+    position is that of the key (a tagged key, a merge key) or value recorded for its path.
+    Keys first: an untagged block value starts where its first key does, a tagged node at
+    its tag. A node found nowhere makes the whole document unreliable.
+    """
+    by_key = {position: path for path, position in positions.keys.items()}
+    by_value = {position: path for path, position in reversed(positions.values.items())}
+    for node in refused:
+        path = by_key.get(node.position)
+        if path is None:
+            path = by_value.get(node.position, ())
+        loaded.refused.append(path)
+        loaded.problems.append(
+            Problem(loaded.path, node.position, path, rules.UNSUPPORTED_YAML_VALUE, node.message)
+        )
+
+
+@dataclass(slots=True)
+class _YamlReader:
+    """Copies ruamel's round-trip tree into plain values, recording positions on the way."""
+
+    loaded: LoadedFile
+    positions: PositionIndex
+    surrogates: bool
+    """Whether the text may escape a surrogate (``\\ud800``): only then are strings searched."""
+
+    def plain(self, node: Any, path: FieldPath) -> Any:
+        from ruamel.yaml.comments import CommentedMap, CommentedSeq  # noqa: PLC0415
+
+        if isinstance(node, CommentedMap):
+            return self.plain_map(node, path)
+        if isinstance(node, CommentedSeq):
+            return self.plain_seq(node, path)
+        if node is None or isinstance(node, bool):
+            return node
+        if isinstance(node, str | int | float):
+            return self.plain_scalar(node, path)
+        self.refuse(
             path,
             rules.UNSUPPORTED_YAML_VALUE,
             f"a YAML {_yaml_type_name(node)} has no JSON equivalent; quote it to make it a string",
         )
-    )
-    return None
+        return None
 
-
-def _plain_map(
-    node: CommentedMap, path: FieldPath, loaded: LoadedFile, positions: PositionIndex
-) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in node.items():
-        key_line, key_column = node.lc.key(key)
-        value_line, value_column = node.lc.value(key)
-        if not isinstance(key, str):
-            loaded.problems.append(
-                Problem(
-                    loaded.path,
-                    Position(key_line + 1, key_column + 1),
-                    path,
-                    rules.UNSUPPORTED_YAML_VALUE,
-                    f"key {key!r} in {render_field_path(path)} is not a string; quote it",
-                )
+    def plain_scalar(self, node: str | int | float, path: FieldPath) -> Any:
+        """A string, integer or number: ruamel's subclasses of them become plain ones."""
+        if isinstance(node, str):
+            if self.surrogates and has_surrogate(node):
+                self.refuse(path, rules.LONE_SURROGATE, surrogate_message(str(node)))
+                return replaced(node)
+            return str(node)
+        if isinstance(node, int):
+            return int(node)
+        if not math.isfinite(node):
+            self.refuse(
+                path,
+                rules.NON_FINITE_NUMBER,
+                "NaN and infinities are not JSON numbers; use a finite number or null",
             )
-            continue
-        child: FieldPath = (*path, str(key))
-        positions.keys[child] = Position(key_line + 1, key_column + 1)
-        positions.values[child] = Position(value_line + 1, value_column + 1)
-        result[str(key)] = _plain(value, child, loaded, positions)
-    return result
+        return float(node)
 
+    def refuse(self, path: FieldPath, rule: rules.Rule, message: str) -> None:
+        self.loaded.refused.append(path)
+        self.loaded.problems.append(self.loaded.problem(path, rule, message))
 
-def _plain_seq(
-    node: CommentedSeq, path: FieldPath, loaded: LoadedFile, positions: PositionIndex
-) -> list[Any]:
-    result: list[Any] = []
-    for index, value in enumerate(node):
-        line, column = node.lc.item(index)
-        child: FieldPath = (*path, index)
-        positions.values[child] = Position(line + 1, column + 1)
-        result.append(_plain(value, child, loaded, positions))
-    return result
+    def plain_map(self, node: CommentedMap, path: FieldPath) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        loaded = self.loaded
+        for key, value in node.items():
+            key_line, key_column = node.lc.key(key)
+            value_line, value_column = node.lc.value(key)
+            key_at = Position(key_line + 1, key_column + 1)
+            if not isinstance(key, str):
+                # Left out; what the mapping would hold with it is unknown.
+                loaded.refused.append(path)
+                loaded.problems.append(
+                    Problem(
+                        loaded.path,
+                        key_at,
+                        path,
+                        rules.UNSUPPORTED_YAML_VALUE,
+                        f"key {show_value(key)} in {render_field_path(path)} is not a string; "
+                        "quote it",
+                    )
+                )
+                continue
+            read_key = replaced(key) if self.surrogates else str(key)
+            child: FieldPath = (*path, read_key)
+            self.positions.keys[child] = key_at
+            self.positions.values[child] = Position(value_line + 1, value_column + 1)
+            if read_key != key:
+                _refuse_surrogate(
+                    key, (*path, str(key)), child, key_at, loaded, is_key=True, pairs_combine=False
+                )
+            result[read_key] = self.plain(value, child)
+        return result
+
+    def plain_seq(self, node: CommentedSeq, path: FieldPath) -> list[Any]:
+        result: list[Any] = []
+        for index, value in enumerate(node):
+            line, column = node.lc.item(index)
+            child: FieldPath = (*path, index)
+            self.positions.values[child] = Position(line + 1, column + 1)
+            result.append(self.plain(value, child))
+        return result
 
 
 def _yaml_type_name(value: Any) -> str:

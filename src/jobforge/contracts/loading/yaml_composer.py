@@ -18,6 +18,7 @@ its node is read as if untagged, so the rest of the file is still checked.
 from __future__ import annotations
 
 import functools
+import json
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -50,7 +51,7 @@ _UNTAGGED_HINTS = {
 }
 MERGE_KEY_MESSAGE = (
     "<< (a YAML merge key) is not supported; write the keys out in full, "
-    "or quote '<<' for a key of that name"
+    'or quote "<<" for a key of that name'
 )
 
 
@@ -154,7 +155,7 @@ def strict_composer(max_depth: int) -> type[Composer]:
                 if not pattern.fullmatch(event.value):
                     problem = (
                         f"the YAML tag {_written(tag)} needs {needed}, "
-                        f"got {event.value!r}; remove it"
+                        f"got {json.dumps(event.value, ensure_ascii=False)}; remove it"
                     )
                 elif name == "str":
                     # ruamel keeps an explicit !!str as a TaggedScalar; untagged and not

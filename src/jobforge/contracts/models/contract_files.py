@@ -5,14 +5,14 @@ and the models are frozen. Enum fields accept their string values (``strict=Fals
 field only), since JSON and YAML have no enum type.
 
 Every rule a JSON Schema can state is also stated in the exported schema (``json_schema_extra``
-next to the validator that enforces it), so editors flag what ``validate`` flags. The models'
-alone: comparisons between two numbers (burst below rate, cap below base), and ``20.0``
-refused as an integer (JSON Schema compares numbers by value).
+next to the validator that enforces it), so editors flag what ``validate`` flags. The models
+alone check comparisons between two numbers (burst below rate, cap below base), and refuse
+``20.0`` as an integer (JSON Schema compares numbers by value).
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from pydantic import (
     AfterValidator,
@@ -25,6 +25,8 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from jobforge.contracts.models import field_rules
+from jobforge.contracts.models.constraints import Rule, validate_with_rules
 from jobforge.contracts.models.dates import CalendarDate, Timestamp
 from jobforge.contracts.models.enums import (
     AuthMethod,
@@ -40,6 +42,7 @@ from jobforge.contracts.models.identifiers import DottedId, RunnerType
 from jobforge.contracts.models.json_schema_rules import UNIQUE_ITEMS, at_most_once, when_true
 from jobforge.contracts.models.numbers import AsWritten
 from jobforge.contracts.models.semver import SemVer
+from jobforge.contracts.problems.schema_messages import schema_error_message
 
 MAX_ATTEMPTS_LIMIT = 100
 MAX_TIMEOUT_SECONDS = 7 * 24 * 3600
@@ -57,6 +60,19 @@ class ContractModel(BaseModel):
     model_config = ConfigDict(
         extra="forbid", strict=True, frozen=True, populate_by_name=False, use_enum_values=False
     )
+
+
+class RuledModel(ContractModel):
+    """A contract model with ``contract_rules`` between its fields (see ``constraints``):
+    checked with the fields, not after them, so their problems come with every other one.
+    (A model without rules skips the wrapper: it costs a Python call per object.)"""
+
+    contract_rules: ClassVar[tuple[Rule, ...]] = ()
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _check_contract_rules(cls, data: Any, handler: ModelWrapValidatorHandler[Any]) -> Any:
+        return validate_with_rules(cls.__name__, data, handler, cls.contract_rules)
 
 
 class BreakingChange(ContractModel):
@@ -88,7 +104,7 @@ def _check_json_schema(schema: dict[str, Any]) -> dict[str, Any]:
     except SchemaError as exc:
         where = "/" + "/".join(str(part) for part in exc.absolute_path)
         raise ValueError(
-            f"{JSON_SCHEMA_MESSAGE_START} (Draft 2020-12) at {where}: {exc.message}"
+            f"{JSON_SCHEMA_MESSAGE_START} (Draft 2020-12) at {where}: {schema_error_message(exc)}"
         ) from None
     return schema
 
@@ -114,7 +130,7 @@ class JobTypeContract(ContractModel):
     )
 
 
-class RunnerMethods(ContractModel):
+class RunnerMethods(RuledModel):
     """Which entry points the runner implements. ``execute`` is mandatory."""
 
     execute: bool = Field(json_schema_extra={"const": True})
@@ -122,14 +138,10 @@ class RunnerMethods(ContractModel):
     health: bool
     trace: bool
 
-    @model_validator(mode="after")
-    def _execute_is_implemented(self) -> RunnerMethods:
-        if not self.execute:
-            raise ValueError("execute must be true: every runner executes its job types")
-        return self
+    contract_rules = (field_rules.execute_is_implemented,)
 
 
-class Determinism(ContractModel):
+class Determinism(RuledModel):
     """What the runner records for each execution, and whether that suffices to replay it."""
 
     model_config = ConfigDict(
@@ -143,31 +155,20 @@ class Determinism(ContractModel):
     output_artifact: bool
     replayable: bool
 
-    @model_validator(mode="after")
-    def _replayable_needs_records(self) -> Determinism:
-        if self.replayable and not (self.input_snapshot and self.output_artifact):
-            raise ValueError("replayable requires input_snapshot and output_artifact to be true")
-        return self
+    contract_rules = (field_rules.replayable_needs_records,)
 
 
-class RetryPolicy(ContractModel):
+class RetryPolicy(RuledModel):
     """Attempts and exponential backoff: delay = min(cap, base * 2 ** (attempt - 1))."""
 
     max_attempts: Annotated[int, Field(ge=1, le=MAX_ATTEMPTS_LIMIT)]
     backoff_base_seconds: PositiveNumber
     backoff_cap_seconds: PositiveNumber
 
-    @model_validator(mode="after")
-    def _cap_not_below_base(self) -> RetryPolicy:
-        if self.backoff_cap_seconds < self.backoff_base_seconds:
-            raise ValueError(
-                f"backoff_cap_seconds ({self.backoff_cap_seconds}) must be at least "
-                f"backoff_base_seconds ({self.backoff_base_seconds})"
-            )
-        return self
+    contract_rules = (field_rules.cap_not_below_base,)
 
 
-class RunnerConfig(ContractModel):
+class RunnerConfig(RuledModel):
     """``contracts/runners/<runner_id>.yaml``: one runner and the job types it serves."""
 
     schema_: str | None = Field(default=None, alias="$schema")
@@ -190,10 +191,7 @@ class RunnerConfig(ContractModel):
     )
     breaking_changes: BreakingChanges = Field(default_factory=dict)
 
-    @model_validator(mode="after")
-    def _connectors_unique(self) -> RunnerConfig:
-        _require_unique(self.connectors, "connectors")
-        return self
+    contract_rules = (field_rules.unique_connectors,)
 
 
 # ---------------------------------------------------------------- connectors
@@ -208,7 +206,7 @@ class Capabilities(ContractModel):
     polling: bool
 
 
-class Auth(ContractModel):
+class Auth(RuledModel):
     model_config = ConfigDict(
         json_schema_extra=when_true(
             "required",
@@ -226,33 +224,19 @@ class Auth(ContractModel):
     ]
     credentials_storage: Annotated[CredentialsStorage, Field(strict=False)]
 
-    @model_validator(mode="after")
-    def _consistent(self) -> Auth:
-        _require_unique(self.methods, "methods")
-        if self.required and AuthMethod.NONE in self.methods:
-            raise ValueError("methods must not include 'none' when required is true")
-        if self.required and self.credentials_storage is CredentialsStorage.NONE:
-            raise ValueError("credentials_storage must not be 'none' when required is true")
-        return self
+    contract_rules = (field_rules.unique_auth_methods, field_rules.auth_consistent)
 
 
-class RateLimits(ContractModel):
+class RateLimits(RuledModel):
     requests_per_second: PositiveNumber
     burst_size: Annotated[int, Field(gt=0)]
     quota_period: Annotated[QuotaPeriod, Field(strict=False)]
     retry_after_header: bool
 
-    @model_validator(mode="after")
-    def _burst_covers_rate(self) -> RateLimits:
-        if self.burst_size < self.requests_per_second:
-            raise ValueError(
-                f"burst_size ({self.burst_size}) must be at least "
-                f"requests_per_second ({self.requests_per_second})"
-            )
-        return self
+    contract_rules = (field_rules.burst_covers_rate,)
 
 
-class FailureMode(ContractModel):
+class FailureMode(RuledModel):
     model_config = ConfigDict(
         json_schema_extra={
             **when_true(
@@ -278,19 +262,7 @@ class FailureMode(ContractModel):
     fallback_behavior: Annotated[FallbackBehavior, Field(strict=False)]
     circuit_breaker: bool
 
-    @model_validator(mode="after")
-    def _retry_settings_agree(self) -> FailureMode:
-        if self.retryable and (self.retry_strategy is RetryStrategy.NONE or self.max_retries == 0):
-            raise ValueError(
-                "a retryable failure needs a retry_strategy other than 'none' and max_retries >= 1"
-            )
-        if not self.retryable and (
-            self.retry_strategy is not RetryStrategy.NONE or self.max_retries != 0
-        ):
-            raise ValueError(
-                "a failure that is not retryable needs retry_strategy 'none' and max_retries 0"
-            )
-        return self
+    contract_rules = (field_rules.retry_settings_agree,)
 
 
 class Observability(ContractModel):
@@ -300,7 +272,7 @@ class Observability(ContractModel):
     health_check: bool
 
 
-class ConnectorMetadata(ContractModel):
+class ConnectorMetadata(RuledModel):
     """``connectors/<connector_id>/metadata.json``: what a connector offers and how it fails."""
 
     schema_: str | None = Field(default=None, alias="$schema")
@@ -321,11 +293,7 @@ class ConnectorMetadata(ContractModel):
     observability: Observability
     breaking_changes: BreakingChanges = Field(default_factory=dict)
 
-    @model_validator(mode="after")
-    def _unique_entries(self) -> ConnectorMetadata:
-        _require_unique(self.supported_job_types, "supported_job_types")
-        _require_unique([mode.type for mode in self.failure_modes], "failure_modes[].type")
-        return self
+    contract_rules = (field_rules.unique_job_types, field_rules.unique_failure_types)
 
 
 # ---------------------------------------------------------------- goldens
@@ -349,6 +317,22 @@ class ExpectedError(ContractModel):
     )
     message_contains: NonEmptyStr | None = Field(
         default=None, description="Text the error message must contain."
+    )
+
+
+class ExpectedFollowUp(ContractModel):
+    """A follow-up job the golden's handler must ask for (``ctx.follow_up``)."""
+
+    job_type: DottedId
+    payload: Any = Field(
+        default=None,
+        description="Contained in the follow-up's payload, as expected_output is in the output.",
+    )
+    run_at: Timestamp | None = Field(
+        default=None, description="When it must run (RFC 3339), compared as an instant."
+    )
+    idempotency_key: NonEmptyStr | None = Field(
+        default=None, description="The explicit idempotency key it must carry."
     )
 
 
@@ -382,6 +366,11 @@ class GoldenCase(ContractModel):
     )
     expected_trace_keys: list[NonEmptyStr] = Field(default_factory=list)
     expected_artifact_keys: list[NonEmptyStr] = Field(default_factory=list)
+    expected_follow_ups: list[ExpectedFollowUp] | None = Field(
+        default=None,
+        description="The follow-up jobs the handler must ask for, in order (an empty list: "
+        "none); not checked when absent.",
+    )
     deterministic: bool = True
     connector_responses: list[RecordedConnectorResponse] = Field(default_factory=list)
     now: Timestamp | None = Field(
@@ -428,14 +417,6 @@ class GoldenCase(ContractModel):
         if extra:
             raise ValidationError.from_exception_data(cls.__name__, extra)
         return model
-
-
-def _require_unique(values: list[Any], field_name: str) -> None:
-    seen: set[Any] = set()
-    for value in values:
-        if value in seen:
-            raise ValueError(f"{field_name} lists {str(value)!r} more than once")
-        seen.add(value)
 
 
 MODELS: dict[str, type[ContractModel]] = {

@@ -30,7 +30,7 @@ def _check_date(text: str) -> str:
         date.fromisoformat(text)
     except ValueError as exc:
         raise ValueError(
-            f"{json.dumps(text)} is not a date such as {DATE_EXAMPLE!r}: {exc}"
+            f"{json.dumps(text)} is not a date such as {json.dumps(DATE_EXAMPLE)}: {exc}"
         ) from None
     return text
 
@@ -40,7 +40,8 @@ def _check_timestamp(text: str) -> str:
         datetime.fromisoformat(text)
     except ValueError as exc:
         raise ValueError(
-            f"{json.dumps(text)} is not an RFC 3339 timestamp such as {TIMESTAMP_EXAMPLE!r}: {exc}"
+            f"{json.dumps(text)} is not an RFC 3339 timestamp such as "
+            f"{json.dumps(TIMESTAMP_EXAMPLE)}: {exc}"
         ) from None
     return text
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Annotated, NamedTuple
 
@@ -36,7 +37,9 @@ def parse_semver(text: str) -> Version:
     """Parse ``text`` or raise ValueError saying what a version looks like."""
     match = SEMVER_PATTERN.fullmatch(text)
     if match is None:
-        raise ValueError(f"{SEMVER_MESSAGE_START} such as '1.2.3' or '2.0.0-rc.1', got {text!r}")
+        raise ValueError(
+            f'{SEMVER_MESSAGE_START} such as "1.2.3" or "2.0.0-rc.1", got {json.dumps(text)}'
+        )
     major, minor, patch, prerelease, build = match.groups()
     return Version(int(major), int(minor), int(patch), prerelease or "", build or "")
 

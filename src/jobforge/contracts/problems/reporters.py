@@ -5,12 +5,16 @@ Reporters only render; the exit code is decided from the results by the caller.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
 from jobforge.contracts.checks.validation import ValidationResult
-from jobforge.contracts.problems.problem_format import github_annotation, json_object, text_line
+from jobforge.contracts.problems.problem_format import (
+    github_annotation,
+    json_document,
+    json_object,
+    text_line,
+)
 
 PROGRAM = "jobforge-contracts"
 
@@ -31,7 +35,7 @@ def render_json(result: ValidationResult) -> str:
         "ignored": result.ignored,
         "problems": [json_object(problem) for problem in result.problems],
     }
-    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return json_document(document)
 
 
 def render_github(result: ValidationResult) -> str:
@@ -42,10 +46,7 @@ def render_github(result: ValidationResult) -> str:
 
 
 def summary(result: ValidationResult) -> str:
-    kinds = ", ".join(
-        f"{count} {kind.value}{'' if count == 1 else 's'}"
-        for kind, count in sorted(result.files_checked.items())
-    )
+    kinds = ", ".join(kind.counted(count) for kind, count in sorted(result.files_checked.items()))
     checked = f"{result.file_count} file{'' if result.file_count == 1 else 's'} checked"
     if kinds:
         checked += f" ({kinds})"

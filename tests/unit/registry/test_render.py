@@ -1,13 +1,11 @@
-"""Rendering the registry: determinism, content, escaping."""
+"""Rendering the registry: determinism, content, escaping, the runners using each connector."""
 
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import pytest
 
-from jobforge.contracts.models.contract_files import ConnectorMetadata
 from jobforge.registry.render import (
     MARKER_LINE,
     RegistryError,
@@ -16,12 +14,7 @@ from jobforge.registry.render import (
     render_registry,
 )
 from tests.unit.contracts.support import sample_connector
-
-
-def connector(connector_id: str, **changes: Any) -> ConnectorMetadata:
-    document = sample_connector(connector_id=connector_id, **changes)
-    return ConnectorMetadata.model_validate(document)
-
+from tests.unit.registry.support import connector, registry_runner
 
 CONNECTORS = [
     connector("zeta.api", version="2.1.0", status="stable", maturity="production"),
@@ -137,3 +130,90 @@ def test_numbers_are_written_as_the_metadata_writes_them(written: float, shown: 
     files = render_registry([connector("n.api", rate_limits=rate_limits)])
     assert f'"requests_per_second": {shown},\n' in files["registry.json"]
     assert f"| {shown} | 10 | minute | yes |" in files["n.api.md"]
+
+
+# ------------------------------------------------------------ the runners using a connector
+
+LEDGER = connector("ledger.store", supported_job_types=["bill.issue", "bill.void", "bill.audit"])
+SPARE = connector("spare.feed", supported_job_types=["spare.read"])
+BILLING = registry_runner(
+    "acme.billing",
+    ["bill.void", "bill.issue", "bill.refund"],
+    ["ledger.store", "ghost.api"],  # ghost.api has no metadata: JF210, validate's business
+    version="2.3.1",
+    page_link="../integrations/billing.md",
+)
+AUDIT = registry_runner("acme.audit", ["audit.trail"], ["ledger.store"])
+
+
+def test_a_connector_no_runner_lists_says_so() -> None:
+    files = render_registry([LEDGER, SPARE], [BILLING, AUDIT])
+    assert (
+        "## Used by\n\nNo runner contract lists this connector under `connectors:`.\n"
+        in (files["spare.feed.md"])
+    )
+    assert (
+        "| [spare.feed](spare.feed.md) | 1.0.0 | beta | development | `spare.read` | none |"
+        in (files["index.md"])
+    )
+    document = json.loads(files["registry.json"])
+    assert [c["used_by"] for c in document["connectors"] if c["connector_id"] == "spare.feed"] == [
+        []
+    ]
+
+
+def test_without_runner_contracts_every_connector_is_unused() -> None:
+    files = render_registry([LEDGER])
+    assert "No runner contract lists this connector" in files["ledger.store.md"]
+    assert json.loads(files["registry.json"])["connectors"][0]["used_by"] == []
+
+
+def test_each_runner_listing_a_connector_is_shown_with_the_job_types_both_serve() -> None:
+    page = render_registry([LEDGER, SPARE], [BILLING, AUDIT])["ledger.store.md"]
+    section = page.split("## Used by\n\n")[1].split("\n\n")[0]
+    assert section.splitlines() == [
+        "| Runner | Version | Job types | Contract |",
+        "| --- | --- | --- | --- |",
+        "| `acme.audit` | 1.0.0 | none of its job types "
+        "| [acme.audit.yaml](../../contracts/runners/acme.audit.yaml) |",
+        "| [acme.billing](../integrations/billing.md) | 2.3.1 | `bill.issue`, `bill.void` "
+        "| [acme.billing.yaml](../../contracts/runners/acme.billing.yaml) |",
+    ]
+
+
+def test_the_index_names_the_runners_of_each_connector() -> None:
+    index = render_registry([LEDGER, SPARE], [BILLING, AUDIT])["index.md"]
+    assert "| Connector | Version | Status | Maturity | Job types | Used by |" in index
+    assert (
+        "| `bill.audit`, `bill.issue`, `bill.void` | `acme.audit`, "
+        "[acme.billing](../integrations/billing.md) |"
+    ) in index
+
+
+def test_registry_json_records_who_uses_each_connector() -> None:
+    document = json.loads(render_registry([LEDGER, SPARE], [BILLING, AUDIT])["registry.json"])
+    ledger = next(c for c in document["connectors"] if c["connector_id"] == "ledger.store")
+    assert ledger["used_by"] == [
+        {"runner_id": "acme.audit", "version": "1.0.0", "job_types": []},
+        {"runner_id": "acme.billing", "version": "2.3.1", "job_types": ["bill.issue", "bill.void"]},
+    ]
+
+
+def test_a_connector_a_runner_lists_without_metadata_gets_no_page() -> None:
+    files = render_registry([LEDGER], [BILLING])
+    assert "ghost.api.md" not in files
+    assert "ghost.api" not in "".join(files.values())
+
+
+def test_runner_order_does_not_matter() -> None:
+    assert render_registry([LEDGER, SPARE], [BILLING, AUDIT]) == render_registry(
+        [SPARE, LEDGER], [AUDIT, BILLING]
+    )
+
+
+def test_a_link_with_spaces_still_links() -> None:
+    spaced = registry_runner(
+        "acme.audit", ["bill.issue"], ["ledger.store"], page_link="../my docs/a.md"
+    )
+    page = render_registry([LEDGER], [spaced])["ledger.store.md"]
+    assert "| [acme.audit](../my%20docs/a.md) | 1.0.0 | `bill.issue` |" in page

@@ -1,0 +1,1 @@
+"""The runnable examples under examples/, each run as a user runs it."""

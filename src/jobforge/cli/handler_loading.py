@@ -5,8 +5,9 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from jobforge.connectors.policy import ConnectorPolicy, policies_from_metadata
 from jobforge.errors import ConfigurationError
 from jobforge.handlers import import_handler_modules
 from jobforge.project import ProjectConfig, load_project_config
@@ -15,6 +16,7 @@ from jobforge.worker.job_types import JobTypeContract, contracts_by_job_type
 if TYPE_CHECKING:
     from jobforge.contracts.config import ContractsConfig
     from jobforge.contracts.contract_cache import Discovered
+    from jobforge.contracts.problems.problem import Problem
 
 MAX_LISTED_PROBLEMS = 5
 
@@ -49,6 +51,55 @@ def load_project_contracts(project: ProjectConfig) -> dict[str, JobTypeContract]
     )
 
 
+def load_project_connector_policies(project: ProjectConfig) -> dict[str, ConnectorPolicy]:
+    """The connector policies of the project (rate limits and failure modes from every
+    ``connectors/<id>/metadata.json``), by connector id, for the worker to enforce.
+
+    Cached like the runner contracts; metadata that does not validate stops the worker.
+    """
+    if project.root is None:
+        return {}
+    from jobforge.contracts.config import load_config  # noqa: PLC0415
+    from jobforge.contracts.contract_cache import cached_value  # noqa: PLC0415 - only when running
+
+    config = load_config(project.root)
+    if not config.connectors_dir.is_dir():
+        return {}
+    return cached_value(
+        config,
+        "connectors",
+        lambda discovered: _validated_connector_policies(config, discovered),
+        encode=_encode_policies,
+        decode=_decode_policies,
+    )
+
+
+def _validated_connector_policies(
+    config: ContractsConfig, discovered: Discovered | None = None
+) -> dict[str, ConnectorPolicy]:
+    """Load and validate every connector metadata file (the runner contracts are not read)."""
+    from jobforge.contracts.contract_set import load_contract_set  # noqa: PLC0415
+
+    contracts = load_contract_set(config, include_runners=False, discovered=discovered)
+    if contracts.problems:
+        raise ConfigurationError(
+            "the connector metadata does not validate (jobforge-contracts validate shows "
+            f"all):\n{_listed(contracts.problems)}\nfix it, or run with --no-contracts"
+        )
+    return policies_from_metadata(contracts.connector_models())
+
+
+def _encode_policies(policies: dict[str, ConnectorPolicy]) -> list[dict[str, Any]]:
+    return [policies[connector_id].to_json() for connector_id in sorted(policies)]
+
+
+def _decode_policies(document: Any) -> dict[str, ConnectorPolicy]:
+    if not isinstance(document, list):
+        raise TypeError("expected a list of connector policies")
+    policies = [ConnectorPolicy.from_json(entry) for entry in document]
+    return {policy.connector_id: policy for policy in policies}
+
+
 def _validated_job_types(
     config: ContractsConfig, discovered: Discovered | None = None
 ) -> dict[str, JobTypeContract]:
@@ -57,12 +108,15 @@ def _validated_job_types(
 
     contracts = load_contract_set(config, discovered=discovered)
     if contracts.problems:
-        listed = "\n".join(
-            f"  {p.path}:{p.position.line}:{p.position.column}: {p.message}"
-            for p in contracts.problems[:MAX_LISTED_PROBLEMS]
-        )
         raise ConfigurationError(
             f"the runner contracts do not validate (jobforge-contracts validate shows all):\n"
-            f"{listed}\nfix them, or run with --no-contracts"
+            f"{_listed(contracts.problems)}\nfix them, or run with --no-contracts"
         )
     return contracts_by_job_type(contracts.runner_models())
+
+
+def _listed(problems: Sequence[Problem]) -> str:
+    return "\n".join(
+        f"  {p.path}:{p.position.line}:{p.position.column}: {p.message}"
+        for p in problems[:MAX_LISTED_PROBLEMS]
+    )

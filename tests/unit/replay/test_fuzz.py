@@ -7,6 +7,7 @@ from typing import Any
 from ruamel.yaml import YAML
 
 from jobforge.context import JobContext
+from jobforge.errors import NonRetryableError
 from jobforge.handlers import HandlerRegistry
 from jobforge.replay.fuzz import fuzz_job_type
 from jobforge.worker.job_types import JobTypeContract
@@ -48,6 +49,22 @@ def negative_count(payload: dict[str, Any], ctx: JobContext) -> dict[str, int]:
     return {"count": -len(payload["assets"]) - 1}
 
 
+class TooManyAssets(NonRetryableError):
+    error_kind = "invalid_input"
+
+
+def refuses_many_assets(payload: dict[str, Any], ctx: JobContext) -> dict[str, int]:
+    if len(payload["assets"]) > 1:
+        raise TooManyAssets("at most one asset per job")
+    return {"count": len(payload["assets"])}
+
+
+def fails_without_retry(payload: dict[str, Any], ctx: JobContext) -> dict[str, int]:
+    if len(payload["assets"]) > 1:
+        raise NonRetryableError("at most one asset per job")  # no kind of its own
+    return {"count": len(payload["assets"])}
+
+
 def fuzz(function: Any) -> Any:
     registry = HandlerRegistry()
     registry.register("test.count", function)
@@ -78,3 +95,13 @@ def test_an_output_breaking_the_output_schema_is_caught() -> None:
     assert result.failure is not None
     assert "invalid_output" in result.failure
     assert "output.count" in result.failure
+
+
+def test_a_deliberate_refusal_of_an_input_passes() -> None:
+    assert fuzz(refuses_many_assets).passed
+
+
+def test_an_error_without_a_kind_of_its_own_is_still_a_failure() -> None:
+    result = fuzz(fails_without_retry)
+    assert not result.passed
+    assert "at most one asset per job" in result.failure

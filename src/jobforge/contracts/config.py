@@ -89,7 +89,11 @@ def root_of_files(paths: Sequence[Path], *, fallback: Path) -> Path:
     in a monorepo, or absolute paths typed from elsewhere, name files of a project whose
     root is not the working folder's.
     """
-    roots = {find_project_root(path.resolve().parent) or fallback.resolve() for path in paths}
+    # Files of one folder share a root: look each folder up once (a hook may name thousands).
+    root_of_folder: dict[Path, Path] = {}
+    for folder in {path.resolve().parent for path in paths}:
+        root_of_folder[folder] = find_project_root(folder) or fallback.resolve()
+    roots = set(root_of_folder.values())
     if len(roots) > 1:
         listed = ", ".join(sorted(str(root) for root in roots))
         raise ConfigurationError(

@@ -12,6 +12,7 @@ defaults.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -85,6 +86,12 @@ class Misnamed:
         return Problem(self.display, START, (), rules.MISNAMED_FILE, self.message)
 
 
+@functools.lru_cache(maxsize=64)
+def _resolved(folder: Path) -> Path:
+    """``folder.resolve()``, once per folder: classify runs for every named file."""
+    return folder.resolve()
+
+
 def classify(path: Path, config: ContractsConfig) -> ContractFile | Misnamed | None:
     """The kind of ``path``, a Misnamed if it looks like a misnamed contract, else None."""
     absolute = path.resolve()
@@ -100,7 +107,7 @@ def classify(path: Path, config: ContractsConfig) -> ContractFile | Misnamed | N
         (config.goldens_dir, _golden),
     ):
         try:
-            parts = absolute.relative_to(folder.resolve()).parts
+            parts = absolute.relative_to(_resolved(folder)).parts
         except ValueError:
             continue
         if lowered in _README_NAMES:
@@ -114,7 +121,7 @@ def _removals(
 ) -> ContractFile | Misnamed | None:
     """The removal records, or a file beside them that looks meant to be them."""
     expected = removals_path(config)
-    if absolute.parent != expected.parent.resolve():
+    if absolute.parent != _resolved(expected.parent):
         return None
     stem, suffix = Path(absolute.name).stem, Path(absolute.name).suffix
     if absolute.name == REMOVALS_FILE_NAME:

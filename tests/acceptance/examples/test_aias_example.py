@@ -3,27 +3,11 @@ repository root, on the embedded PostgreSQL, with no network."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[3]
-EXAMPLE = ROOT / "examples" / "integrations" / "aias_example.py"
-DEADLINE_SECONDS = 240
+from tests.acceptance.examples.support import run_example
 
 
 def test_the_example_routes_a_chain_falls_back_refuses_and_reproduces() -> None:
-    completed = subprocess.run(
-        [sys.executable, str(EXAMPLE.relative_to(ROOT))],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=DEADLINE_SECONDS,
-        check=False,
-    )
-    assert "Traceback" not in completed.stderr, completed.stderr
-    assert completed.returncode == 0, completed.stdout + completed.stderr
-    out = completed.stdout
+    out = run_example("aias")
     assert "aias.task.route routed step 0 to mistral-eu (aias.step.run)" in out
     for step, target in enumerate(["mistral-eu", "claude-eu", "mistral-eu"]):
         assert f"aias.step.run step {step} on {target}" in out

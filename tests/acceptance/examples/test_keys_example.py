@@ -4,28 +4,14 @@ repository root, on the embedded PostgreSQL, with no network."""
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[3]
-EXAMPLE = ROOT / "examples" / "integrations" / "keys_example.py"
-DEADLINE_SECONDS = 240
+from tests.acceptance.examples.support import run_example
+
 KEY_TEXT = re.compile(r"^  (jf_[0-9a-f]{32}_[A-Za-z0-9_-]{43})$", re.MULTILINE)
 
 
 def test_the_example_issues_checks_rotates_revokes_lists_and_reproduces() -> None:
-    completed = subprocess.run(
-        [sys.executable, str(EXAMPLE.relative_to(ROOT))],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=DEADLINE_SECONDS,
-        check=False,
-    )
-    assert "Traceback" not in completed.stderr, completed.stderr
-    assert completed.returncode == 0, completed.stdout + completed.stderr
-    out = completed.stdout
+    out = run_example("keys")
     assert "payload (no key in it): ['expires_at', 'key_id', 'name', 'prefix', 'scopes', " in out
     [key_text] = KEY_TEXT.findall(out)  # shown once
     assert out.count(key_text[:35]) == 1

@@ -3,27 +3,11 @@ repository root, on the embedded PostgreSQL, with no network."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[3]
-EXAMPLE = ROOT / "examples" / "integrations" / "ops_example.py"
-DEADLINE_SECONDS = 240
+from tests.acceptance.examples.support import run_example
 
 
 def test_the_example_scans_cost_security_and_drift_and_reproduces_each_job() -> None:
-    completed = subprocess.run(
-        [sys.executable, str(EXAMPLE.relative_to(ROOT))],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=DEADLINE_SECONDS,
-        check=False,
-    )
-    assert "Traceback" not in completed.stderr, completed.stderr
-    assert completed.returncode == 0, completed.stdout + completed.stderr
-    out = completed.stdout
+    out = run_example("ops")
     for job_type in ("cost_scan", "security_scan", "drift_scan"):
         assert f"autopilot.ops.{job_type} (job " in out
         assert f"Replay of the recorded autopilot.ops.{job_type} job: reproduced" in out

@@ -3,27 +3,11 @@ the repository root, on the embedded PostgreSQL, with no network."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[3]
-EXAMPLE = ROOT / "examples" / "integrations" / "readylayer_example.py"
-DEADLINE_SECONDS = 240
+from tests.acceptance.examples.support import run_example
 
 
 def test_the_example_warms_judges_and_reproduces_both_jobs() -> None:
-    completed = subprocess.run(
-        [sys.executable, str(EXAMPLE.relative_to(ROOT))],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=DEADLINE_SECONDS,
-        check=False,
-    )
-    assert "Traceback" not in completed.stderr, completed.stderr
-    assert completed.returncode == 0, completed.stdout + completed.stderr
-    out = completed.stdout
+    out = run_example("readylayer")
     assert "readylayer.cache.warm (job " in out
     assert "batch size 10 (the connector's burst size), 2 batch(es) starting at [0, 800] ms" in out
     assert "12 warmed, 2 failed, 2 skipped of 16" in out

@@ -4,28 +4,14 @@ the repository root, on the embedded PostgreSQL, with no network."""
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[3]
-EXAMPLE = ROOT / "examples" / "integrations" / "settler_example.py"
-DEADLINE_SECONDS = 240
+from tests.acceptance.examples.support import run_example
+
 KEY = r"settler:msa-2025-0042:(renewal|expiry):\d{4}-\d\d-\d\dT00:00:00Z"
 
 
 def test_the_example_moves_a_contract_schedules_reminders_once_and_reproduces() -> None:
-    completed = subprocess.run(
-        [sys.executable, str(EXAMPLE.relative_to(ROOT))],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=DEADLINE_SECONDS,
-        check=False,
-    )
-    assert "Traceback" not in completed.stderr, completed.stderr
-    assert completed.returncode == 0, completed.stdout + completed.stderr
-    out = completed.stdout
+    out = run_example("settler")
     assert "send (settler.contract.advance -> sent): succeeded: draft -> sent, version 2" in out
     assert "sign (settler.contract.advance -> signed): succeeded: sent -> signed, version 3" in out
     assert "activate (settler.contract.advance -> active): succeeded: signed -> active" in out

@@ -3,27 +3,11 @@ the repository root, on the embedded PostgreSQL, with no network."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[3]
-EXAMPLE = ROOT / "examples" / "integrations" / "truthcore_example.py"
-DEADLINE_SECONDS = 240
+from tests.acceptance.examples.support import run_example
 
 
 def test_the_example_verifies_fails_and_reproduces() -> None:
-    completed = subprocess.run(
-        [sys.executable, str(EXAMPLE.relative_to(ROOT))],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=DEADLINE_SECONDS,
-        check=False,
-    )
-    assert "Traceback" not in completed.stderr, completed.stderr
-    assert completed.returncode == 0, completed.stdout + completed.stderr
-    out = completed.stdout
+    out = run_example("truthcore")
     assert "verdict FAIL: 6 records from dataset, 4 of 7 rules failed, 4 violation(s)" in out
     assert "INV-0004 /total: expected 250.0 (the sum of /net, /vat), got 250.5" in out
     assert 'INV-0005 /due_on: expected >= "2024-04-02" (the value of /issued_on)' in out

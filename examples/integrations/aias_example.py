@@ -31,10 +31,11 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from example_support import load_model
+
 from jobforge.client import Job, JobForgeClient, JobResult
 from jobforge.connectors.policy import policies_from_metadata
 from jobforge.connectors.registry import ConnectorRegistry
-from jobforge.contracts.loading.loader import load_file
 from jobforge.contracts.models.contract_files import ConnectorMetadata, RunnerConfig
 from jobforge.db.throwaway import throwaway_database
 from jobforge.errors import ConnectorFailure
@@ -111,14 +112,6 @@ def model(operation: str, request: Any) -> Any:
     if request["previous_output"] is None:
         return {"output": {"text": "Charged twice for May; the customer asks for one refund."}}
     return {"output": {"text": "Refund one May charge."}}
-
-
-def load_model(path: Path, model_class: type[Any]) -> Any:
-    loaded = load_file(path, str(path.relative_to(ROOT)))
-    if not loaded.ok:
-        problems = "\n".join(f"  {problem}" for problem in loaded.problems)
-        raise SystemExit(f"{path.relative_to(ROOT)} does not load:\n{problems}")
-    return model_class.model_validate(loaded.data)
 
 
 def describe(job: Job, result: JobResult | None) -> str:

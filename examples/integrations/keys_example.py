@@ -22,10 +22,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from example_support import load_model
+
 from jobforge.client import JobForgeClient
 from jobforge.connectors.policy import policies_from_metadata
 from jobforge.connectors.registry import ConnectorRegistry
-from jobforge.contracts.loading.loader import load_file
 from jobforge.contracts.models.contract_files import ConnectorMetadata, RunnerConfig
 from jobforge.db.throwaway import throwaway_database
 from jobforge.handlers import default_registry
@@ -49,14 +50,6 @@ from jobforge.worker.job_types import JobTypeContract, contracts_by_job_type
 ROOT = Path(__file__).resolve().parents[2]
 RUNNER_CONTRACT = ROOT / "contracts" / "runners" / "jobforge.keys.yaml"
 CONNECTOR_METADATA = ROOT / "connectors" / "jobforge.keys.store" / "metadata.json"
-
-
-def load_model(path: Path, model: type[Any]) -> Any:
-    loaded = load_file(path, str(path.relative_to(ROOT)))
-    if not loaded.ok:
-        problems = "\n".join(f"  {problem}" for problem in loaded.problems)
-        raise SystemExit(f"{path.relative_to(ROOT)} does not load:\n{problems}")
-    return model.model_validate(loaded.data)
 
 
 class KeysRun:

@@ -18,10 +18,11 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from example_support import load_model
+
 from jobforge.client import JobForgeClient
 from jobforge.connectors.policy import policies_from_metadata
 from jobforge.connectors.registry import ConnectorRegistry
-from jobforge.contracts.loading.loader import load_file
 from jobforge.contracts.models.contract_files import ConnectorMetadata, RunnerConfig
 from jobforge.db.throwaway import throwaway_database
 from jobforge.handlers import default_registry
@@ -108,14 +109,6 @@ class CannedEdge:
                 ]
             }
         raise ValueError(f"the canned edge does not serve {operation!r}")
-
-
-def load_model(path: Path, model: type[Any]) -> Any:
-    loaded = load_file(path, str(path.relative_to(ROOT)))
-    if not loaded.ok:
-        problems = "\n".join(f"  {problem}" for problem in loaded.problems)
-        raise SystemExit(f"{path.relative_to(ROOT)} does not load:\n{problems}")
-    return model.model_validate(loaded.data)
 
 
 def show_warm(output: dict[str, Any]) -> None:

@@ -27,10 +27,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from example_support import load_model
+
 from jobforge.client import JobForgeClient, JobResult
 from jobforge.connectors.policy import policies_from_metadata
 from jobforge.connectors.registry import ConnectorRegistry
-from jobforge.contracts.loading.loader import load_file
 from jobforge.contracts.models.contract_files import ConnectorMetadata, RunnerConfig
 from jobforge.db.throwaway import throwaway_database
 from jobforge.errors import ConnectorFailure
@@ -95,14 +96,6 @@ class ContractStore:
                 entries[request["entry_id"]] = request["entry"]
                 return {"outcome": "appended"}
         raise ConnectorFailure("invalid_request", f"no operation {operation!r}")
-
-
-def load_model(path: Path, model: type[Any]) -> Any:
-    loaded = load_file(path, str(path.relative_to(ROOT)))
-    if not loaded.ok:
-        problems = "\n".join(f"  {problem}" for problem in loaded.problems)
-        raise SystemExit(f"{path.relative_to(ROOT)} does not load:\n{problems}")
-    return model.model_validate(loaded.data)
 
 
 def describe(result: JobResult | None) -> str:

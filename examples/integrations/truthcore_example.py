@@ -23,10 +23,11 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from example_support import load_model
+
 from jobforge.client import JobForgeClient
 from jobforge.connectors.policy import policies_from_metadata
 from jobforge.connectors.registry import ConnectorRegistry
-from jobforge.contracts.loading.loader import load_file
 from jobforge.contracts.models.contract_files import ConnectorMetadata, RunnerConfig
 from jobforge.db.throwaway import throwaway_database
 from jobforge.errors import ConnectorFailure
@@ -146,14 +147,6 @@ class CannedSource:
         if request["dataset"] != DATASET:
             raise ConnectorFailure("not_found", f"no dataset {request['dataset']!r}")
         return PAGES[request["cursor"]]
-
-
-def load_model(path: Path, model: type[Any]) -> Any:
-    loaded = load_file(path, str(path.relative_to(ROOT)))
-    if not loaded.ok:
-        problems = "\n".join(f"  {problem}" for problem in loaded.problems)
-        raise SystemExit(f"{path.relative_to(ROOT)} does not load:\n{problems}")
-    return model.model_validate(loaded.data)
 
 
 def show_verdict(output: dict[str, Any]) -> None:

@@ -123,11 +123,7 @@ def load_replay_inputs(config: ContractsConfig, paths: Sequence[Path] = ()) -> R
                 expected_artifact_keys=tuple(case.expected_artifact_keys),
                 deterministic=case.deterministic,
                 connector_responses=tuple(
-                    response.model_dump(
-                        exclude_unset=True,
-                        include={"connector_id", "operation", "request", "response"},
-                    )
-                    for response in case.connector_responses
+                    response.to_recording() for response in case.connector_responses
                 ),
                 now=datetime.fromisoformat(case.now) if case.now else DEFAULT_NOW,
                 seed=case.seed if case.seed is not None else DEFAULT_SEED,

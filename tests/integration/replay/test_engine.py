@@ -78,6 +78,41 @@ def test_an_unrecorded_connector_call_is_caught_and_named(database_url: str) -> 
     assert 'readylayer.cdn.zone_status({"zone":"eu"})' in problem
 
 
+TIMED_OUT = {
+    "connector_id": "readylayer.cdn",
+    "operation": "zone_status",
+    "failure": {
+        "type": "timeout",
+        "kind": "connector_timeout",
+        "message": "zone_status timed out (4 tries; dead-lettered)",
+        "dead_letter": True,
+        "retry_in_seconds": None,
+    },
+}
+
+
+def test_a_recorded_connector_failure_reaches_the_handler_and_is_judged(
+    database_url: str,
+) -> None:
+    expected = {"kind": "connector_timeout", "message_contains": "4 tries; dead-lettered"}
+    [outcome] = run(
+        database_url,
+        golden("timed-out", connector_responses=(TIMED_OUT,), expected_error=expected),
+    )
+    assert outcome.passed, outcome.problems
+    [wrong] = run(
+        database_url,
+        golden(
+            "other-kind",
+            connector_responses=(TIMED_OUT,),
+            expected_error={"kind": "connector_server_error"},
+        ),
+    )
+    [problem] = wrong.problems
+    assert "expected_error kind 'connector_server_error'" in problem
+    assert "connector_timeout" in problem
+
+
 def test_direct_network_access_is_refused(database_url: str) -> None:
     [outcome] = run(database_url, golden("network", "test.network", expected_output={}))
     [problem] = outcome.problems

@@ -299,13 +299,62 @@ class ConnectorMetadata(RuledModel):
 # ---------------------------------------------------------------- goldens
 
 
-class RecordedConnectorResponse(ContractModel):
-    """A connector answer replayed instead of calling out; without ``request`` it matches any."""
+class RecordedConnectorFailure(ContractModel):
+    """How a recorded call failed, as the handler saw it: after the connector's failure
+    mode (retries, circuit breaker, fallback) was applied. Replay raises it again."""
+
+    type: Annotated[FailureType, Field(strict=False)] = Field(
+        description="The failure type, as the connector metadata's failure_modes name it."
+    )
+    message: NonEmptyStr | None = Field(
+        default=None, description="The error message (default: the failure type)."
+    )
+    kind: NonEmptyStr | None = Field(
+        default=None,
+        description="The error kind the job records (default: connector_<type>).",
+    )
+    dead_letter: bool = Field(
+        default=False,
+        description="True when the connector's fallback dead-letters the job at once.",
+    )
+    retry_in_seconds: Annotated[float, Field(ge=0), AsWritten()] | None = Field(
+        default=None, description="When a queued job runs again (the fallback 'queue')."
+    )
+
+
+class RecordedConnectorResponse(RuledModel):
+    """A connector answer replayed instead of calling out: a ``response``, or the
+    ``failure`` the call ended with. Without ``request`` it matches any request."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"oneOf": [{"required": ["response"]}, {"required": ["failure"]}]}
+    )
 
     connector_id: DottedId
     operation: NonEmptyStr
     request: Any = None
-    response: Any
+    response: Any = None
+    failure: RecordedConnectorFailure | None = None
+
+    contract_rules = (field_rules.response_or_failure,)
+
+    def to_recording(self) -> dict[str, Any]:
+        """The recording as the worker's replay reads it (``RecordedResponse.from_json``)."""
+        document: dict[str, Any] = {"connector_id": self.connector_id, "operation": self.operation}
+        if "request" in self.model_fields_set:
+            document["request"] = self.request
+        if self.failure is None:
+            document["response"] = self.response
+            return document
+        failure = self.failure
+        document["failure"] = {
+            "type": failure.type.value,
+            "kind": failure.kind or f"connector_{failure.type.value}",
+            "message": failure.message or failure.type.value,
+            "dead_letter": failure.dead_letter,
+            "retry_in_seconds": failure.retry_in_seconds,
+        }
+        return document
 
 
 class ExpectedError(ContractModel):

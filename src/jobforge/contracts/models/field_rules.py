@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from jobforge.contracts.models.constraints import Fields, Violation, unique_entries
+from jobforge.contracts.models.constraints import Fields, Violation, is_absent, unique_entries
 from jobforge.contracts.models.enums import AuthMethod, CredentialsStorage, RetryStrategy
 from jobforge.contracts.problems.json_names import quoted, show_value
 
@@ -92,6 +92,18 @@ def retry_settings_agree(fields: Fields) -> Iterator[Violation]:
         yield Violation(
             (),
             f"a failure that is not retryable needs retry_strategy {_NONE} and max_retries 0",
+        )
+
+
+def response_or_failure(fields: Fields) -> Iterator[Violation]:
+    """A recorded call answers with a response (null included) or fails, never both."""
+    has_response = not is_absent(fields.value("response"))
+    has_failure = fields.value("failure") is not None and not is_absent(fields.value("failure"))
+    if has_response and has_failure:
+        yield Violation((), "give either response or failure, not both")
+    elif not has_response and not has_failure:
+        yield Violation(
+            (), "expected response (what the call returned) or failure (how the call failed)"
         )
 
 

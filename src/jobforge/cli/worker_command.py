@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import gc
+import logging
 import signal
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from jobforge.cli.common import EXIT_FAILURE, EXIT_OK, add_database_url_option
 from jobforge.cli.handler_loading import (
@@ -17,6 +19,9 @@ from jobforge.db.connection import require_database_url
 from jobforge.handlers import default_registry
 from jobforge.worker import Worker, WorkerConfig
 from jobforge.worker.logs import configure_json_logging
+
+if TYPE_CHECKING:
+    from jobforge.connectors.policy import ConnectorPolicy
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -98,6 +103,7 @@ def run(args: argparse.Namespace) -> int:
     register_key_store_if_served(default_registry, url)
     job_types = {} if args.no_contracts else load_project_contracts(project)
     connector_policies = {} if args.no_contracts else load_project_connector_policies(project)
+    register_http_transports(connector_policies)
     options = {
         "concurrency": args.concurrency,
         "batch_size": args.batch_size,
@@ -130,6 +136,20 @@ def run(args: argparse.Namespace) -> int:
     tune_garbage_collection()
     report = worker.run()
     return EXIT_OK if not report.errors else EXIT_FAILURE
+
+
+def register_http_transports(policies: dict[str, ConnectorPolicy]) -> None:
+    """Carry the calls of connectors with an ``http`` section over HTTP, configured from
+    the environment; warn about each one that has no base URL."""
+    from jobforge.connectors.http.bindings import register_http_connectors  # noqa: PLC0415
+
+    for settings in register_http_connectors(policies):
+        if settings.base_url is None:
+            logging.getLogger("jobforge.worker").warning(
+                "connector %r has no base URL: its calls fail until %s is set",
+                settings.connector_id,
+                settings.base_url_variable,
+            )
 
 
 # Collect the youngest generation every 10,000 container allocations instead of 700.

@@ -63,12 +63,50 @@ class RateLimitPolicy:
 
 
 @dataclass(frozen=True, slots=True)
+class HttpBindingPolicy:
+    """The metadata's ``http`` section and ``auth``: what `jobforge worker run` needs to
+    carry the connector's calls over HTTP. ``operations`` maps each operation name to its
+    method and path template; ``auth`` is the metadata's ``auth`` section as JSON."""
+
+    operations: Mapping[str, tuple[str, str]]
+    base_url: str | None = None
+    auth: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "base_url": self.base_url,
+            "operations": {
+                name: {"method": method, "path": path}
+                for name, (method, path) in sorted(self.operations.items())
+            },
+            "auth": dict(self.auth),
+        }
+
+    @classmethod
+    def from_json(cls, document: Mapping[str, Any]) -> HttpBindingPolicy:
+        base_url = document["base_url"]
+        operations = _typed(document["operations"], dict)
+        return cls(
+            operations={
+                _typed(name, str): (
+                    _typed(operation["method"], str),
+                    _typed(operation["path"], str),
+                )
+                for name, operation in operations.items()
+            },
+            base_url=None if base_url is None else _typed(base_url, str),
+            auth=_typed(document["auth"], dict),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class ConnectorPolicy:
-    """Everything the worker enforces for one connector."""
+    """Everything the worker enforces for one connector, and how it reaches it (``http``)."""
 
     connector_id: str
     rate_limit: RateLimitPolicy | None = None
     failure_modes: Mapping[str, FailureModePolicy] = field(default_factory=dict)
+    http: HttpBindingPolicy | None = None
 
     def failure_mode(self, failure_type: str) -> FailureModePolicy:
         """The declared mode for ``failure_type``; a type the metadata does not list is
@@ -103,12 +141,14 @@ class ConnectorPolicy:
                 }
                 for mode in self.failure_modes.values()
             ],
+            "http": None if self.http is None else self.http.to_json(),
         }
 
     @classmethod
     def from_json(cls, document: Mapping[str, Any]) -> ConnectorPolicy:
         """What ``to_json`` wrote; ValueError (KeyError, TypeError) for anything else."""
         rate = document["rate_limit"]
+        http = document["http"]
         modes = [
             FailureModePolicy(
                 type=_typed(mode["type"], str),
@@ -130,6 +170,7 @@ class ConnectorPolicy:
                 retry_after_header=_typed(rate["retry_after_header"], bool),
             ),
             failure_modes={mode.type: mode for mode in modes},
+            http=None if http is None else HttpBindingPolicy.from_json(http),
         )
 
 
@@ -160,6 +201,29 @@ class _FailureModeLike(Protocol):
     def circuit_breaker(self) -> bool: ...
 
 
+class _HttpOperationLike(Protocol):
+    @property
+    def method(self) -> object: ...
+    @property
+    def path(self) -> str: ...
+
+
+class _HttpBindingLike(Protocol):
+    @property
+    def base_url(self) -> str | None: ...
+    @property
+    def operations(self) -> Mapping[str, _HttpOperationLike]: ...
+
+
+class _AuthLike(Protocol):
+    @property
+    def required(self) -> bool: ...
+    @property
+    def methods(self) -> Iterable[object]: ...
+    @property
+    def credentials_storage(self) -> object: ...
+
+
 class ConnectorMetadataLike(Protocol):
     """What the worker needs of connector metadata (the contracts' ``ConnectorMetadata``)."""
 
@@ -169,6 +233,10 @@ class ConnectorMetadataLike(Protocol):
     def rate_limits(self) -> _RateLimitsLike: ...
     @property
     def failure_modes(self) -> Iterable[_FailureModeLike]: ...
+    @property
+    def auth(self) -> _AuthLike: ...
+    @property
+    def http(self) -> _HttpBindingLike | None: ...
 
 
 def policies_from_metadata(
@@ -200,8 +268,28 @@ def policies_from_metadata(
                 retry_after_header=rate.retry_after_header,
             ),
             failure_modes={mode.type: mode for mode in modes},
+            http=_http_binding(metadata),
         )
     return policies
+
+
+def _http_binding(metadata: ConnectorMetadataLike) -> HttpBindingPolicy | None:
+    http = metadata.http
+    if http is None:
+        return None
+    auth = metadata.auth
+    return HttpBindingPolicy(
+        operations={
+            name: (str(operation.method), operation.path)
+            for name, operation in sorted(http.operations.items())
+        },
+        base_url=http.base_url,
+        auth={
+            "required": auth.required,
+            "methods": [str(method) for method in auth.methods],
+            "credentials_storage": str(auth.credentials_storage),
+        },
+    )
 
 
 def _require_member(value: str, allowed: tuple[str, ...], name: str) -> None:

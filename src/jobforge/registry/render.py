@@ -21,6 +21,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Final
 
+from jobforge.connectors.environment import env_variable_prefix
 from jobforge.contracts.models.contract_files import Capabilities, ConnectorMetadata
 from jobforge.contracts.models.semver import parse_semver
 from jobforge.errors import JobForgeError
@@ -137,6 +138,16 @@ def _connector_context(connector: ConnectorMetadata, uses: list[ConnectorUse]) -
         "rate_limits": data["rate_limits"],
         "failure_modes": data["failure_modes"],
         "observability": data["observability"],
+        "http": None
+        if connector.http is None
+        else {
+            "base_url": connector.http.base_url,
+            "variable_prefix": env_variable_prefix(connector.connector_id),
+            "operations": [
+                {"name": name, **operation}
+                for name, operation in sorted(data["http"]["operations"].items())
+            ],
+        },
         "breaking_changes": [
             {"version": version, **change.model_dump(mode="json")} for version, change in changes
         ],

@@ -23,6 +23,13 @@ def test_path_fields_are_encoded_as_one_segment_and_the_rest_go_to_the_query() -
     )
 
 
+def test_null_fields_are_left_out_of_the_query() -> None:
+    request = Operation("GET", "/datasets/{dataset}/records").build(
+        "fetch_records", {"dataset": "orders", "cursor": None}
+    )
+    assert request == HttpRequest("GET", "/datasets/orders/records", query={})
+
+
 def test_other_methods_send_the_remaining_fields_as_the_json_body() -> None:
     request = Operation("POST", "/zones/{zone}/purge").build(
         "purge", {"zone": "z1", "urls": ["/a"]}

@@ -34,6 +34,13 @@ def build_project(root: Path) -> Path:
             connector_id="ledger.store",
             description="Invoices and ledger entries.",
             supported_job_types=ledger_types,
+            http={
+                "base_url": "https://ledger.example.com/api",
+                "operations": {
+                    "post_entry": {"method": "POST", "path": "/ledgers/{ledger}/entries"},
+                    "get_invoice": {"method": "GET", "path": "/invoices/{invoice_id}"},
+                },
+            },
         ),
     )
     write_connector(

@@ -6,6 +6,7 @@ docs/SECURITY.md ("Outbound HTTP") describes the rules and how an operator relax
 
 from __future__ import annotations
 
+from jobforge.connectors.environment import env_variable_prefix
 from jobforge.connectors.http.address_policy import AddressPolicy, Refusal, address_refusal
 from jobforge.connectors.http.auth import (
     ApiKeyFromEnv,
@@ -13,7 +14,6 @@ from jobforge.connectors.http.auth import (
     BearerTokenFromEnv,
     Credentials,
     credentials_from_metadata,
-    env_variable_prefix,
 )
 from jobforge.connectors.http.connector import HttpConnector
 from jobforge.connectors.http.errors import AddressRefused, HttpStatusError, RequestRefused

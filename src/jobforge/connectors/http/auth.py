@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import base64
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from jobforge.connectors.environment import env_variable_prefix
 from jobforge.errors import ConfigurationError
 
-ENV_PREFIX = "JOBFORGE_"
 LINE_BREAKS = frozenset("\r\n\0")
 
 
@@ -71,11 +70,6 @@ def read_secret(variable: str) -> str:
             "character; a credential must be one printable line"
         )
     return value
-
-
-def env_variable_prefix(connector_id: str) -> str:
-    """``readylayer.cdn`` -> ``JOBFORGE_READYLAYER_CDN``."""
-    return ENV_PREFIX + re.sub(r"[^A-Z0-9]+", "_", connector_id.upper()).strip("_")
 
 
 def credentials_from_metadata(connector_id: str, auth: Mapping[str, Any]) -> Credentials | None:

@@ -3,10 +3,10 @@
 An ``Operation`` maps a JSON request object onto a method and a path template: the
 template's ``{placeholders}`` take the fields of the same name (each percent-encoded as
 one path segment), and the remaining fields become the query string of a GET, HEAD,
-DELETE or OPTIONS request, or the JSON body of any other. A callable can build the
-``HttpRequest`` instead; either way the result is checked here (method, path, headers,
-query), so no request field can change the origin, inject a header line or climb out of
-the base path.
+DELETE or OPTIONS request (null ones left out), or the JSON body of any other. A callable
+can build the ``HttpRequest`` instead; either way the result is checked here (method,
+path, headers, query), so no request field can change the origin, inject a header line or
+climb out of the base path.
 """
 
 from __future__ import annotations
@@ -88,7 +88,11 @@ class Operation:
         fields = {name: value for name, value in request.items() if name not in in_path}
         method = self.method.upper()
         if method in QUERY_METHODS:
-            query = {name: _query_value(where, name, value) for name, value in fields.items()}
+            query = {
+                name: _query_value(where, name, value)
+                for name, value in fields.items()
+                if value is not None  # a null field is left out of the query string
+            }
             return HttpRequest(method, path, query=query, headers=self.headers)
         return HttpRequest(method, path, json=fields, headers=self.headers)
 

@@ -95,7 +95,10 @@ def _refused(host: str | IPAddress, address: IPAddress, refusal: Refusal) -> Add
     )
 
 
+ALLOW_HINT = "an operator may allow it with allowed_hosts or allowed_networks"
+
+
 def _hint(refusal: Refusal) -> str:
     if refusal.rule == CLOUD_METADATA:
         return " (never allowed)"
-    return " (an operator may allow it with allowed_hosts or allowed_networks)"
+    return f" ({ALLOW_HINT})"

@@ -22,7 +22,12 @@ from pydantic_core import core_schema
 
 from jobforge.contracts.loading.loader import LoadedFile
 from jobforge.contracts.models.constraints import DUPLICATE_ENTRY, at_or_below
-from jobforge.contracts.models.contract_files import JSON_SCHEMA_MESSAGE_START
+from jobforge.contracts.models.contract_files import (
+    HTTP_BASE_URL_PATTERN,
+    HTTP_PATH_PATTERN,
+    JSON_SCHEMA_MESSAGE_START,
+    OPERATION_NAME_PATTERN,
+)
 from jobforge.contracts.models.dates import ISO_DATE_PATTERN, RFC3339_PATTERN
 from jobforge.contracts.models.identifiers import DOTTED_ID_PATTERN
 from jobforge.contracts.models.semver import SEMVER_MESSAGE_START
@@ -34,6 +39,12 @@ _PATTERN_NAMES = {
     DOTTED_ID_PATTERN: 'a dotted lower-case name such as "billing.invoice.send"',
     RFC3339_PATTERN: 'an RFC 3339 timestamp such as "2000-01-01T00:00:00Z"',
     ISO_DATE_PATTERN: 'a date such as "2027-01-31"',
+    HTTP_PATH_PATTERN: (
+        'a path such as "/zones/{zone}/purge": "/" then percent-encoded segments, '
+        "{name} placeholders allowed"
+    ),
+    HTTP_BASE_URL_PATTERN: 'an http or https URL such as "https://api.example.com/v1"',
+    OPERATION_NAME_PATTERN: 'an operation name such as "get_zone" (lower case, digits, "_")',
 }
 # pydantic lists an enum's members as Python reprs: 'beta', 'stable' or 'deprecated'.
 _PYTHON_STRING = re.compile(r"'((?:[^'\\]|\\.)*)'")
@@ -113,7 +124,7 @@ def _rule_for(message: str) -> rules.Rule:
     return rules.INVALID_VALUE
 
 
-def _describe(detail: Any) -> str:
+def _describe(detail: Any) -> str:  # noqa: PLR0911 - one return per kind of error
     kind: str = detail["type"]
     got = detail.get("input")
     context = detail.get("ctx") or {}
@@ -126,6 +137,10 @@ def _describe(detail: Any) -> str:
         return f"{show_value(got)} does not match the pattern {context.get('pattern')}"
     if kind == "value_error":
         return str(context.get("error", detail["msg"]))
+    if kind == "too_short" and isinstance(got, dict | list):
+        least = context.get("min_length")
+        noun = "key" if isinstance(got, dict) else "item"
+        return f"expected at least {least} {noun}{'' if least == 1 else 's'}, got {show_value(got)}"
     message: str = detail["msg"]
     if kind not in _KNOWN_ERROR_TYPES:
         return message  # a model's own error type, worded by the model

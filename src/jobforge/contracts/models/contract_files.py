@@ -34,6 +34,7 @@ from jobforge.contracts.models.enums import (
     CredentialsStorage,
     FailureType,
     FallbackBehavior,
+    HttpMethod,
     Maturity,
     QuotaPeriod,
     RetryStrategy,
@@ -272,6 +273,37 @@ class Observability(ContractModel):
     health_check: bool
 
 
+# A path under the base URL: '/' then percent-encoded segments, each may be a {placeholder}.
+HTTP_PATH_PATTERN = (
+    r"^(/([A-Za-z0-9\-._~!$&'()*+,;=:@]|%[0-9A-Fa-f]{2}|\{[A-Za-z_][A-Za-z0-9_]*\})*)+$"
+)
+HTTP_BASE_URL_PATTERN = r"^https?://[^\s/?#@]+(/[^\s?#]*)?$"
+OPERATION_NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
+
+
+class HttpOperation(ContractModel):
+    """How one connector operation becomes an HTTP request (see ``jobforge.connectors.http``)."""
+
+    method: Annotated[HttpMethod, Field(strict=False)]
+    path: Annotated[str, Field(pattern=HTTP_PATH_PATTERN, max_length=2000)] = Field(
+        description="Under the base URL; each {name} takes the request field of that name, "
+        "the other fields become the query (GET, DELETE) or the JSON body."
+    )
+
+
+class HttpBinding(ContractModel):
+    """A connector served over HTTP: `jobforge worker run` carries its calls with the HTTP
+    connector, at the base URL of JOBFORGE_<CONNECTOR_ID>_BASE_URL or ``base_url``."""
+
+    base_url: Annotated[str, Field(pattern=HTTP_BASE_URL_PATTERN, max_length=2000)] | None = Field(
+        default=None, description="Default base URL (the environment variable wins)."
+    )
+    operations: Annotated[
+        dict[Annotated[str, Field(pattern=OPERATION_NAME_PATTERN)], HttpOperation],
+        Field(min_length=1, json_schema_extra={"additionalProperties": False}),
+    ]
+
+
 class ConnectorMetadata(RuledModel):
     """``connectors/<connector_id>/metadata.json``: what a connector offers and how it fails."""
 
@@ -291,6 +323,9 @@ class ConnectorMetadata(RuledModel):
         list[FailureMode], Field(json_schema_extra=at_most_once("type", FailureType))
     ]
     observability: Observability
+    http: HttpBinding | None = Field(
+        default=None, description="The HTTP API that carries this connector's calls, if any."
+    )
     breaking_changes: BreakingChanges = Field(default_factory=dict)
 
     contract_rules = (field_rules.unique_job_types, field_rules.unique_failure_types)

@@ -72,3 +72,13 @@ class FallbackBehavior(StrEnum):
     SKIP = "skip"
     CACHED_RESPONSE = "cached_response"
     DEAD_LETTER = "dead_letter"
+
+
+class HttpMethod(StrEnum):
+    """The methods an ``http`` operation of connector metadata may use."""
+
+    GET = "GET"
+    POST = "POST"
+    PUT = "PUT"
+    PATCH = "PATCH"
+    DELETE = "DELETE"

@@ -98,7 +98,9 @@ def readylayer_api() -> Iterator[ReadyLayerApi]:
         thread.join(timeout=10)
 
 
-def run_worker(database_url: str, **variables: str) -> subprocess.CompletedProcess[str]:
+def run_worker(
+    database_url: str, *, cwd: Path = REPOSITORY, **variables: str
+) -> subprocess.CompletedProcess[str]:
     environment = {
         name: value
         for name, value in os.environ.items()
@@ -108,30 +110,34 @@ def run_worker(database_url: str, **variables: str) -> subprocess.CompletedProce
     return subprocess.run(
         [
             JOBFORGE, "worker", "run", "--database-url", database_url, "--burst",
-            "--job-type", "readylayer.cache.warm",
+            "--job-type", "readylayer.cache.warm", "-m", "jobforge.runners.readylayer.warm",
         ],
-        cwd=REPOSITORY, env=environment, capture_output=True, text=True, timeout=120,
+        cwd=cwd, env=environment, capture_output=True, text=True, timeout=120,
         check=False,
     )  # fmt: skip
 
 
-def enqueue_warm(database_url: str) -> uuid.UUID:
+def enqueue_warm(database_url: str, payload: Any = None) -> uuid.UUID:
     with JobForgeClient(database_url) as client:
         job = client.enqueue_job(
             tenant_id=uuid.uuid4(),
             type="readylayer.cache.warm",
-            payload={"zone": ZONE, "urls": URLS},
+            payload={"zone": ZONE, "urls": URLS} if payload is None else payload,
             max_attempts=1,
         )
     return job.id
 
 
+@pytest.mark.parametrize("project", ["repository", "empty folder"])
 def test_the_worker_calls_the_api_the_metadata_declares(
-    database_url: str, readylayer_api: ReadyLayerApi
+    database_url: str, readylayer_api: ReadyLayerApi, project: str, tmp_path: Path
 ) -> None:
+    """In this repository the project's own connector metadata applies; in a folder with
+    no project files (a user who installed the wheel) the shipped one does."""
     job_id = enqueue_warm(database_url)
     completed = run_worker(
         database_url,
+        cwd=REPOSITORY if project == "repository" else tmp_path,
         JOBFORGE_READYLAYER_CDN_BASE_URL=readylayer_api.base_url,
         JOBFORGE_READYLAYER_CDN_ALLOWED_NETWORKS="127.0.0.1/32",
         JOBFORGE_READYLAYER_CDN_TOKEN=TOKEN,
@@ -151,8 +157,20 @@ def test_the_worker_calls_the_api_the_metadata_declares(
     ]
     assert {r["authorization"] for r in readylayer_api.requests} == {f"Bearer {TOKEN}"}
     assert readylayer_api.requests[1]["body"] == {"urls": URLS[:2]}, "zone went into the path"
-    # Connectors this run did not configure are named, with the variable to set.
-    assert "JOBFORGE_TRUTHCORE_SOURCE_BASE_URL" in completed.stderr
+    # Only the connectors of the job types this worker serves are set up.
+    assert "BASE_URL" not in completed.stderr
+
+
+def test_a_shipped_contract_applies_in_a_project_without_contracts(
+    database_url: str, readylayer_api: ReadyLayerApi, tmp_path: Path
+) -> None:
+    job_id = enqueue_warm(database_url, {"zone": ZONE, "urls": "not a list"})
+    run_worker(database_url, cwd=tmp_path)
+    with JobForgeClient(database_url) as client:
+        job = client.get_job(job_id)
+    assert job.state == "dead"
+    assert job.last_error["kind"] == "invalid_input"
+    assert readylayer_api.requests == []
 
 
 def test_loopback_stays_refused_without_the_operators_allow_list(

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import sys
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,12 +33,25 @@ def load_project_handlers(extra_modules: Sequence[str] = ()) -> ProjectConfig:
     return project
 
 
-def load_project_contracts(project: ProjectConfig) -> dict[str, JobTypeContract]:
-    """The runner contracts of the project, by job type, for the worker to enforce.
+def load_project_contracts(
+    project: ProjectConfig, served: Collection[str] = ()
+) -> dict[str, JobTypeContract]:
+    """The runner contracts of the project, by job type, for the worker to enforce, and
+    the shipped runners' contracts of the ``served`` job types the project lacks.
 
-    A project without a pyproject.toml or runner contracts has none. Contract files that
-    do not validate stop the worker: it must not run jobs against contracts it cannot read.
+    A project without a pyproject.toml or runner contracts has none of its own. Contract
+    files that do not validate stop the worker: it must not run jobs against contracts it
+    cannot read.
     """
+    own = _own_contracts(project)
+    missing = [job_type for job_type in served if job_type not in own]
+    if not missing:
+        return own
+    shipped = _shipped_job_types()
+    return {**{t: shipped[t] for t in sorted(missing) if t in shipped}, **own}
+
+
+def _own_contracts(project: ProjectConfig) -> dict[str, JobTypeContract]:
     if project.root is None:
         return {}
     from jobforge.contracts.config import load_config  # noqa: PLC0415
@@ -51,12 +65,30 @@ def load_project_contracts(project: ProjectConfig) -> dict[str, JobTypeContract]
     )
 
 
-def load_project_connector_policies(project: ProjectConfig) -> dict[str, ConnectorPolicy]:
-    """The connector policies of the project (rate limits and failure modes from every
-    ``connectors/<id>/metadata.json``), by connector id, for the worker to enforce.
+def load_project_connector_policies(
+    project: ProjectConfig, served: Collection[str] = ()
+) -> dict[str, ConnectorPolicy]:
+    """The connector policies of the project (rate limits, failure modes and HTTP API
+    from every ``connectors/<id>/metadata.json``), by connector id, for the worker to
+    enforce, and those of the shipped connectors the ``served`` job types the project
+    does not define use.
 
     Cached like the runner contracts; metadata that does not validate stops the worker.
     """
+    own = _own_connector_policies(project)
+    defined = _own_contracts(project) if served else {}
+    missing = {job_type for job_type in served if job_type not in defined}
+    if not missing:
+        return own
+    shipped = {
+        connector_id: policy
+        for connector_id, policy in _shipped_connector_policies().items()
+        if connector_id not in own and not missing.isdisjoint(policy.job_types)
+    }
+    return {**shipped, **own}
+
+
+def _own_connector_policies(project: ProjectConfig) -> dict[str, ConnectorPolicy]:
     if project.root is None:
         return {}
     from jobforge.contracts.config import load_config  # noqa: PLC0415
@@ -87,6 +119,26 @@ def _validated_connector_policies(
             f"all):\n{_listed(contracts.problems)}\nfix it, or run with --no-contracts"
         )
     return policies_from_metadata(contracts.connector_models())
+
+
+@functools.cache
+def _shipped_job_types() -> dict[str, JobTypeContract]:
+    config = _shipped_config()
+    return {} if config is None else _validated_job_types(config)
+
+
+@functools.cache
+def _shipped_connector_policies() -> dict[str, ConnectorPolicy]:
+    config = _shipped_config()
+    return {} if config is None else _validated_connector_policies(config)
+
+
+def _shipped_config() -> ContractsConfig | None:
+    from jobforge.contracts.config import load_config  # noqa: PLC0415
+    from jobforge.contracts.shipped import shipped_root  # noqa: PLC0415
+
+    root = shipped_root()
+    return None if root is None else load_config(root)
 
 
 def _encode_policies(policies: dict[str, ConnectorPolicy]) -> list[dict[str, Any]]:

@@ -101,9 +101,14 @@ def run(args: argparse.Namespace) -> int:
     from jobforge.keys.store_transport import register_key_store_if_served  # noqa: PLC0415
 
     register_key_store_if_served(default_registry, url)
-    job_types = {} if args.no_contracts else load_project_contracts(project)
-    connector_policies = {} if args.no_contracts else load_project_connector_policies(project)
-    register_http_transports(connector_policies)
+    # The job types this worker serves: their contracts and connectors apply (the
+    # shipped runners' own where the project does not define them).
+    served = args.job_types or default_registry.job_types()
+    job_types = {} if args.no_contracts else load_project_contracts(project, served)
+    connector_policies = (
+        {} if args.no_contracts else load_project_connector_policies(project, served)
+    )
+    register_http_transports(connector_policies, served)
     options = {
         "concurrency": args.concurrency,
         "batch_size": args.batch_size,
@@ -138,12 +143,13 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK if not report.errors else EXIT_FAILURE
 
 
-def register_http_transports(policies: dict[str, ConnectorPolicy]) -> None:
-    """Carry the calls of connectors with an ``http`` section over HTTP, configured from
-    the environment; warn about each one that has no base URL."""
+def register_http_transports(policies: dict[str, ConnectorPolicy], served: list[str]) -> None:
+    """Carry the calls of the ``served`` job types' connectors that have an ``http``
+    section over HTTP, configured from the environment; warn about each one that has no
+    base URL."""
     from jobforge.connectors.http.bindings import register_http_connectors  # noqa: PLC0415
 
-    for settings in register_http_connectors(policies):
+    for settings in register_http_connectors(policies, job_types=served):
         if settings.base_url is None:
             logging.getLogger("jobforge.worker").warning(
                 "connector %r has no base URL: its calls fail until %s is set",

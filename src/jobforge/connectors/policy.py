@@ -107,6 +107,9 @@ class ConnectorPolicy:
     rate_limit: RateLimitPolicy | None = None
     failure_modes: Mapping[str, FailureModePolicy] = field(default_factory=dict)
     http: HttpBindingPolicy | None = None
+    # The metadata's supported_job_types: a worker sets up only the connectors its job
+    # types use.
+    job_types: tuple[str, ...] = ()
 
     def failure_mode(self, failure_type: str) -> FailureModePolicy:
         """The declared mode for ``failure_type``; a type the metadata does not list is
@@ -142,6 +145,7 @@ class ConnectorPolicy:
                 for mode in self.failure_modes.values()
             ],
             "http": None if self.http is None else self.http.to_json(),
+            "job_types": list(self.job_types),
         }
 
     @classmethod
@@ -171,6 +175,7 @@ class ConnectorPolicy:
             ),
             failure_modes={mode.type: mode for mode in modes},
             http=None if http is None else HttpBindingPolicy.from_json(http),
+            job_types=tuple(_typed(job_type, str) for job_type in document["job_types"]),
         )
 
 
@@ -237,6 +242,8 @@ class ConnectorMetadataLike(Protocol):
     def auth(self) -> _AuthLike: ...
     @property
     def http(self) -> _HttpBindingLike | None: ...
+    @property
+    def supported_job_types(self) -> Iterable[str]: ...
 
 
 def policies_from_metadata(
@@ -269,6 +276,7 @@ def policies_from_metadata(
             ),
             failure_modes={mode.type: mode for mode in modes},
             http=_http_binding(metadata),
+            job_types=tuple(sorted(metadata.supported_job_types)),
         )
     return policies
 

@@ -19,7 +19,7 @@ message an operator can act on instead of calling somewhere unintended.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -119,18 +119,24 @@ def http_connector(
 def register_http_connectors(
     policies: Mapping[str, ConnectorPolicy],
     *,
+    job_types: Iterable[str] | None = None,
     connectors: ConnectorRegistry | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> list[HttpConnectorSettings]:
     """Register a transport for every connector of ``policies`` with an ``http`` section
-    and none registered yet; returns the settings of each one registered, in id order.
-    A malformed setting (base URL, host, network) is a ConfigurationError naming it."""
+    and none registered yet, among those supporting one of ``job_types`` (the job types
+    the worker serves; None: every connector); returns the settings of each one
+    registered, in id order. A malformed setting (base URL, host, network) is a
+    ConfigurationError naming it."""
     registry = connectors if connectors is not None else default_connectors
     environment = os.environ if environ is None else environ
+    served = None if job_types is None else set(job_types)
     registered = []
     for connector_id, policy in sorted(policies.items()):
         binding = policy.http
         if binding is None or registry.transport(connector_id) is not None:
+            continue
+        if served is not None and served.isdisjoint(policy.job_types):
             continue
         settings = HttpConnectorSettings.read(connector_id, binding, environment)
         if settings.base_url is None:

@@ -24,6 +24,7 @@ from jobforge.context import JobContext
 from jobforge.contracts.loading.loader import load_file
 from jobforge.contracts.models.contract_files import GoldenCase, RunnerConfig
 from jobforge.determinism.trace import DecisionTrace
+from jobforge.errors import ConnectorFailure
 from jobforge.handlers import default_registry
 from jobforge.replay.cases import DEFAULT_NOW
 from jobforge.replay.compare import is_subset
@@ -50,7 +51,7 @@ def _golden(path: Path) -> GoldenCase:
 
 def _run(golden: GoldenCase) -> tuple[Any, list[dict[str, Any]]]:
     trace = DecisionTrace(runner_id="truthcore.verify")
-    recordings = [RecordedResponse.from_json(r.model_dump()) for r in golden.connector_responses]
+    recordings = [RecordedResponse.from_json(r.to_recording()) for r in golden.connector_responses]
     ctx = JobContext(
         job_id=uuid.UUID(int=1),
         tenant_id=uuid.UUID(int=2),
@@ -96,7 +97,7 @@ def test_golden(path: Path) -> None:
         assert expected_error.kind == "invalid_input"
         return
     if expected_error is not None:
-        with pytest.raises(TruthCoreError) as raised:
+        with pytest.raises((TruthCoreError, ConnectorFailure)) as raised:
             _run(golden)
         assert raised.value.error_kind == expected_error.kind
         assert expected_error.message_contains in str(raised.value)

@@ -303,6 +303,33 @@ def test_number_of_jobs_is_number_of_distinct_keys(database_url: str) -> None:
         check()
 
 
+@pytest.mark.parametrize("field", ["idempotency_key", "ordering_key", "trace_id"])
+def test_a_nul_character_in_a_text_field_is_refused_naming_it(
+    client: JobForgeClient, tenant_id: uuid.UUID, field: str
+) -> None:
+    with pytest.raises(InvalidArgument, match=f"{field}: PostgreSQL text cannot hold the NUL"):
+        client.enqueue_job(tenant_id=tenant_id, type="a.b", payload={}, **{field: "a\x00b"})
+    with pytest.raises(InvalidArgument, match=f"jobs\\[1\\].{field}: PostgreSQL text"):
+        client.enqueue_jobs(
+            [
+                {"tenant_id": tenant_id, "type": "a.b", "payload": {}},
+                {"tenant_id": tenant_id, "type": "a.b", "payload": {}, field: "\x00"},
+            ]
+        )
+
+
+@pytest.mark.parametrize(
+    ("event_type", "field", "value"),
+    [("order.paid\x00", "event_type", None), ("order.paid", "idempotency_key", "k\x00")],
+)
+def test_a_nul_character_in_an_event_is_refused_naming_it(
+    client: JobForgeClient, tenant_id: uuid.UUID, event_type: str, field: str, value: str | None
+) -> None:
+    extra = {} if value is None else {field: value}
+    with pytest.raises(InvalidArgument, match=f"{field}: PostgreSQL text cannot hold the NUL"):
+        client.fire_event(tenant_id=tenant_id, event_type=event_type, payload={}, **extra)
+
+
 def test_nul_character_is_invalid(client: JobForgeClient, tenant_id: uuid.UUID) -> None:
     with pytest.raises(InvalidArgument):
         client.enqueue_job(tenant_id=tenant_id, type="a.b", payload={"name": "a\x00b"})

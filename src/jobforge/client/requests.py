@@ -20,6 +20,14 @@ MAX_PAYLOAD_BYTES = MAX_JSON_BYTES
 MAX_BATCH_SIZE = 100_000
 
 
+def check_text(value: Any, field: str) -> None:
+    """Refuse a value PostgreSQL's text cannot hold, before it reaches the database."""
+    if not isinstance(value, str):
+        raise InvalidArgument(f"{field}: expected a string, got {type(value).__name__}")
+    if "\x00" in value:
+        raise InvalidArgument(f"{field}: PostgreSQL text cannot hold the NUL character (U+0000)")
+
+
 def parse_uuid(value: UUID | str, field: str) -> UUID:
     """``value`` as a UUID, or InvalidArgument naming ``field``."""
     if isinstance(value, UUID):
@@ -99,10 +107,7 @@ class _JobDocuments:
                 )
         if spec.backoff_base_seconds is not None or spec.backoff_cap_seconds is not None:
             _check_backoff(spec, label)
-        for name in _OPTIONAL_FIELDS:
-            value = getattr(spec, name)
-            if value is not None:
-                extra[name] = value
+        _add_optional_fields(spec, label, extra)
         # A checked UUID and a checked job type need no JSON escaping: most jobs carry only
         # those and the payload, so they skip the encoder for everything but the payload.
         head = f'{{"tenant_id":"{tenant_id}","type":"{spec.type}"'
@@ -173,6 +178,7 @@ def _check_backoff(spec: JobSpec, label: str) -> None:
         )
 
 
+_TEXT_FIELDS = frozenset({"idempotency_key", "ordering_key", "trace_id"})
 _OPTIONAL_FIELDS = (
     "idempotency_key",
     "ordering_key",
@@ -181,6 +187,15 @@ _OPTIONAL_FIELDS = (
     "backoff_cap_seconds",
     "replay_context",
 )
+
+
+def _add_optional_fields(spec: JobSpec, label: str, extra: dict[str, Any]) -> None:
+    for name in _OPTIONAL_FIELDS:
+        value = getattr(spec, name)
+        if value is not None:
+            if name in _TEXT_FIELDS:
+                check_text(value, f"{label}.{name}")
+            extra[name] = value
 
 
 def as_spec(job: JobSpec | Mapping[str, Any], index: int) -> JobSpec:
@@ -234,6 +249,10 @@ def fire_event_params(
         raise InvalidArgument(f"payload: an event payload is a JSON object, got {payload!r}")
     if not event_type or not isinstance(event_type, str):
         raise InvalidArgument(f"event_type: expected a non-empty string, got {event_type!r}")
+    check_text(event_type, "event_type")
+    for name, value in (("idempotency_key", idempotency_key), ("trace_id", trace_id)):
+        if value is not None:
+            check_text(value, name)
     return {
         "tenant_id": parse_uuid(tenant_id, "tenant_id"),
         "event_type": event_type,
@@ -265,6 +284,8 @@ def trigger_params(
     enabled: bool,
 ) -> dict[str, Any]:
     validate_job_type(job_type)
+    check_text(name, "name")
+    check_text(event_type, "event_type")
     return {
         "tenant_id": parse_uuid(tenant_id, "tenant_id"),
         "name": name,

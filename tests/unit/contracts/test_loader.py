@@ -160,6 +160,23 @@ def test_any_bytes_load_or_report_never_raise(content: bytes, suffix: str) -> No
         assert problem.position.column >= 1
 
 
+@pytest.mark.parametrize(
+    ("text", "line", "column", "scalar"),
+    [
+        (b"a: ._\n", 1, 4, "._"),
+        (b"x:\n  - 1\n  - {b: -_}\n", 3, 9, "-_"),
+        (b"k: [1, 0x_]\n", 1, 8, "0x_"),
+    ],
+)
+def test_a_malformed_number_is_reported_where_it_is(
+    tmp_path: Path, text: bytes, line: int, column: int, scalar: str
+) -> None:
+    loaded = _load(tmp_path, "a.yaml", text)
+    [problem] = loaded.problems
+    assert (problem.position.line, problem.position.column) == (line, column)
+    assert problem.message.startswith(f'"{scalar}" looks like a number but is not one; quote')
+
+
 def test_yaml_merge_key_alias_is_refused(tmp_path: Path) -> None:
     loaded = _load(tmp_path, "a.yaml", b"base: &base {a: 1}\nother:\n  <<: *base\n")
     assert _only(loaded)[:2] == ("JF109", Position(1, 7))

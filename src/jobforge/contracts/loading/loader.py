@@ -303,6 +303,27 @@ def _yaml_loader() -> Any:
     return yaml
 
 
+def _unreadable_scalar(text: str) -> tuple[Position, str]:
+    """Where the first scalar ruamel.yaml cannot construct is, and its text."""
+    from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode  # noqa: PLC0415
+
+    yaml = _yaml_loader()
+    pending = [yaml.compose(text)]
+    while pending:
+        node = pending.pop(0)
+        if isinstance(node, MappingNode):
+            pending[:0] = [part for pair in node.value for part in pair]
+        elif isinstance(node, SequenceNode):
+            pending[:0] = list(node.value)
+        elif isinstance(node, ScalarNode):
+            try:
+                yaml.constructor.construct_object(node)
+            except (ValueError, IndexError, ArithmeticError):
+                mark = node.start_mark
+                return Position(mark.line + 1, mark.column + 1), str(node.value)
+    return START, text.strip()[:40]
+
+
 def _load_yaml(text: str, loaded: LoadedFile) -> None:
     from ruamel.yaml.error import MarkedYAMLError, YAMLError  # noqa: PLC0415
 
@@ -337,6 +358,17 @@ def _load_yaml(text: str, loaded: LoadedFile) -> None:
         return
     except YAMLError as exc:
         _fail(loaded, rules.INVALID_YAML, str(exc).strip().splitlines()[0])
+        return
+    except (ValueError, IndexError, ArithmeticError):
+        # ruamel.yaml resolves a few malformed numbers (``._``, ``-_``, ``0x_``) as numbers,
+        # then fails to build them.
+        at, scalar = _unreadable_scalar(text)
+        _fail(
+            loaded,
+            rules.INVALID_YAML,
+            f"{quoted(scalar)} looks like a number but is not one; quote it if it is text",
+            at,
+        )
         return
     if document is None and not yaml.composer.refused:
         _fail(loaded, rules.EMPTY_FILE, "the file holds no document: expected an object")

@@ -24,6 +24,7 @@ from jobforge.client.models import (
 from jobforge.db.connection import connect_async, require_database_url
 from jobforge.db.errors import translated_errors
 from jobforge.db.queries import query
+from jobforge.observability.tracing import enqueue_span
 
 
 class AsyncJobForgeClient:
@@ -71,6 +72,9 @@ class AsyncJobForgeClient:
         backoff_cap_seconds: float | None = None,
         replay_context: Mapping[str, Any] | None = None,
     ) -> EnqueuedJob:
+        span = enqueue_span(tenant_id, type, trace_id)
+        if span is not None:
+            trace_id = span.trace_id
         spec = JobSpec(
             tenant_id=tenant_id, type=type, payload=payload, idempotency_key=idempotency_key,
             priority=priority, run_at=run_at, max_attempts=max_attempts,
@@ -78,8 +82,16 @@ class AsyncJobForgeClient:
             backoff_base_seconds=backoff_base_seconds, backoff_cap_seconds=backoff_cap_seconds,
             replay_context=replay_context,
         )  # fmt: skip
-        rows = await self._fetch("enqueue_job", requests.enqueue_params(spec))
-        return requests.enqueued(rows[0])
+        try:
+            rows = await self._fetch("enqueue_job", requests.enqueue_params(spec))
+        except Exception as exc:
+            if span is not None:
+                span.failed(exc)
+            raise
+        receipt = requests.enqueued(rows[0])
+        if span is not None:
+            span.enqueued(receipt.id, receipt.trace_id, created=receipt.created)
+        return receipt
 
     async def enqueue_jobs(self, jobs: Iterable[JobSpec | Mapping[str, Any]]) -> list[EnqueuedJob]:
         params = requests.enqueue_many_params(jobs)

@@ -24,6 +24,7 @@ from jobforge.client.models import (
 from jobforge.db.connection import connect, require_database_url
 from jobforge.db.errors import translated_errors
 from jobforge.db.queries import query
+from jobforge.observability.tracing import enqueue_span
 
 
 class JobForgeClient:
@@ -75,7 +76,13 @@ class JobForgeClient:
         backoff_cap_seconds: float | None = None,
         replay_context: Mapping[str, Any] | None = None,
     ) -> EnqueuedJob:
-        """Enqueue one job. The same (tenant, type, idempotency_key) returns the same job."""
+        """Enqueue one job. The same (tenant, type, idempotency_key) returns the same job.
+
+        With an OpenTelemetry tracer provider configured, the enqueue is a span, and a job
+        enqueued without a trace id while a span is active gets that span's trace id."""
+        span = enqueue_span(tenant_id, type, trace_id)
+        if span is not None:
+            trace_id = span.trace_id
         spec = JobSpec(
             tenant_id=tenant_id, type=type, payload=payload, idempotency_key=idempotency_key,
             priority=priority, run_at=run_at, max_attempts=max_attempts,
@@ -83,8 +90,16 @@ class JobForgeClient:
             backoff_base_seconds=backoff_base_seconds, backoff_cap_seconds=backoff_cap_seconds,
             replay_context=replay_context,
         )  # fmt: skip
-        rows = self._fetch("enqueue_job", requests.enqueue_params(spec))
-        return requests.enqueued(rows[0])
+        try:
+            rows = self._fetch("enqueue_job", requests.enqueue_params(spec))
+        except Exception as exc:
+            if span is not None:
+                span.failed(exc)
+            raise
+        receipt = requests.enqueued(rows[0])
+        if span is not None:
+            span.enqueued(receipt.id, receipt.trace_id, created=receipt.created)
+        return receipt
 
     def enqueue_jobs(self, jobs: Iterable[JobSpec | Mapping[str, Any]]) -> list[EnqueuedJob]:
         """Enqueue many jobs in one round trip; receipts come back in input order."""

@@ -77,7 +77,7 @@ RETURNING id;
 -- claim_jobs --
 -- Claim up to `limit` runnable jobs for a worker, taking a lease.
 SELECT id, tenant_id, type, payload, attempts, max_attempts, trace_id, started_at,
-       ordering_key, replay_context
+       ordering_key, replay_context, run_at
 FROM jobforge.jobforge_claim_jobs(%(worker_id)s, %(limit)s, %(lease_seconds)s, %(job_types)s);
 
 -- heartbeat --

@@ -55,6 +55,8 @@ class ClaimedJob:
     payload_is_decoded: bool = False
     # (id as an int, attempt): what the worker files this attempt under, computed once.
     key: tuple[int, int] = (0, 0)
+    # When the attempt became runnable (claim's time minus this is its queue wait).
+    run_at: datetime | None = None
 
     def __post_init__(self) -> None:
         self.key = (self.id.int, self.attempt)
@@ -63,7 +65,7 @@ class ClaimedJob:
     def from_claim_row(cls, row: Sequence[Any]) -> ClaimedJob:
         """From a row of the claim_jobs query (tuple rows: the worker's hot path)."""
         (job_id, tenant_id, job_type, payload, attempts, max_attempts, trace_id, started_at,
-         ordering_key, replay_context) = row  # fmt: skip
+         ordering_key, replay_context, run_at) = row  # fmt: skip
         return cls(
             id=job_id,
             tenant_id=tenant_id,
@@ -76,6 +78,7 @@ class ClaimedJob:
             ordering_key=ordering_key,
             replay_context=replay_context,
             payload_is_decoded=True,
+            run_at=run_at,
         )
 
     def log_fields(self, worker_id: str) -> dict[str, Any]:
@@ -128,6 +131,8 @@ class Succeeded:
     records: Records
     # Enqueued with the result, in the transaction that completes the attempt.
     follow_ups: tuple[FollowUp, ...] = ()
+    # How long the handler ran (set by the worker, for its metrics).
+    duration_seconds: float = 0.0
 
 
 @dataclass(slots=True)
@@ -139,6 +144,8 @@ class Failed:
     # When the job runs again (None: the job's backoff schedule), from the exception's
     # ``retry_in_seconds`` (a connector failure queued by its metadata sets it).
     retry_in_seconds: float | None = None
+    # How long the handler ran (set by the worker, for its metrics).
+    duration_seconds: float = 0.0
 
 
 Outcome = Succeeded | Failed

@@ -7,7 +7,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 from psycopg.rows import tuple_row
@@ -21,6 +21,9 @@ from jobforge.errors import DatabaseUnavailable, JobForgeError
 from jobforge.follow_ups import documents_json
 from jobforge.worker.execution import ClaimedJob, Failed, Outcome, Records, Succeeded, failure
 from jobforge.worker.reconnect import ReconnectDelay
+
+if TYPE_CHECKING:  # prometheus_client costs a start 40 ms: imported only with metrics on
+    from jobforge.observability.metrics import WorkerMetrics
 
 _logger = logging.getLogger("jobforge.worker")
 _ERROR_ENCODER = ReusableEncoder(
@@ -98,6 +101,7 @@ class OutcomeWriter:
         immediate: threading.Event,
         *,
         blocked: threading.Event | None = None,
+        metrics: WorkerMetrics | None = None,
     ) -> None:
         self._database_url = database_url
         # Set while writing waits for the database to come back.
@@ -107,6 +111,7 @@ class OutcomeWriter:
         self._immediate = immediate
         self._conn: psycopg.Connection[dict[str, Any]] | None = None
         self._reconnect = ReconnectDelay()
+        self._metrics = metrics
 
     def close(self) -> None:
         if self._conn is not None:
@@ -205,6 +210,8 @@ class OutcomeWriter:
                     _logger.info("job succeeded", extra=success.job.log_fields(self.worker_id))
             else:
                 self._refused(success.job)
+        if self._metrics is not None:
+            self._metrics.successes_written(successes, accepted)
 
     def _write_failures(
         self, conn: psycopg.Connection[dict[str, Any]], failures: list[Failed]
@@ -216,6 +223,10 @@ class OutcomeWriter:
         return [lambda: self._report_failures(failures, rows)]
 
     def _report_failures(self, failures: list[Failed], rows: dict[Any, dict[str, Any]]) -> None:
+        if self._metrics is not None:
+            self._metrics.failures_written(
+                failures, {job_id: row["state"] for job_id, row in rows.items()}
+            )
         for failed in failures:
             row = rows.get(failed.job.id)
             fields = failed.job.log_fields(self.worker_id)

@@ -31,7 +31,13 @@ WITHOUT_EMBEDDED_POSTGRES = (
 )
 # The optional imports src/ guards, each with the user-facing error that replaces the
 # ModuleNotFoundError: anything else src/ imports must be a plain requirement.
-GUARDED_OPTIONAL_IMPORTS = {"embedded_postgres": "jobforge[embedded]"}
+# module -> (the extra that installs it, the file whose guarded import names that extra)
+GUARDED_OPTIONAL_IMPORTS = {
+    "embedded_postgres": ("jobforge[embedded]", "db/throwaway.py"),
+    "fastapi": ("jobforge[server]", "cli/serve_command.py"),
+    "starlette": ("jobforge[server]", "cli/serve_command.py"),
+    "uvicorn": ("jobforge[server]", "cli/serve_command.py"),
+}
 
 
 @pytest.fixture
@@ -170,9 +176,16 @@ def test_every_import_is_a_plain_requirement_or_guarded() -> None:
 
 
 def test_the_guarded_import_names_its_extra() -> None:
-    throwaway = (SOURCE / "db" / "throwaway.py").read_text(encoding="utf-8")
-    for extra in GUARDED_OPTIONAL_IMPORTS.values():
-        assert f"pip install '{extra}'" in throwaway
+    for extra, guard in GUARDED_OPTIONAL_IMPORTS.values():
+        assert f"pip install '{extra}'" in (SOURCE / guard).read_text(encoding="utf-8")
+
+
+def test_the_server_extra_is_declared() -> None:
+    extras = importlib.metadata.metadata("jobforge").get_all("Provides-Extra") or []
+    assert {
+        extra.removeprefix("jobforge[").rstrip("]")
+        for extra, _ in GUARDED_OPTIONAL_IMPORTS.values()
+    } <= set(extras)
 
 
 # Nothing to validate or fuzz is an error -------------------------------------------------

@@ -37,7 +37,7 @@ from jobforge.contracts.problems.problem import Problem
 
 CACHE_FOLDER = ".jobforge_cache"
 DISABLE_VARIABLE = "JOBFORGE_NO_CACHE"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 _PREFIX = "worker-contracts-"
 _CONTRACTS_PACKAGE = Path(contracts_config_module.__file__).parent
 # The kinds of file load_contract_set reads; goldens play no part in what a worker enforces.
@@ -48,7 +48,8 @@ Discovered = tuple[list[ContractFile], list[Problem]]
 
 
 class JobTypeRecord(Protocol):
-    """What is cached of a job type: its runner and the two schemas the worker enforces."""
+    """What is cached of a job type: its runner, the two schemas, the time-out and the
+    retry policy the worker enforces."""
 
     @property
     def runner_id(self) -> str: ...
@@ -60,6 +61,12 @@ class JobTypeRecord(Protocol):
     def output_schema(self) -> Mapping[str, Any] | None: ...
     @property
     def timeout_seconds(self) -> float | None: ...
+    @property
+    def max_attempts(self) -> int | None: ...
+    @property
+    def backoff_base_seconds(self) -> float | None: ...
+    @property
+    def backoff_cap_seconds(self) -> float | None: ...
 
 
 JobType = TypeVar("JobType", bound=JobTypeRecord)
@@ -197,17 +204,23 @@ def _read(path: Path, fingerprint: str, build: Callable[..., JobType]) -> dict[s
         return None  # missing, unreadable or not ours: validate in full
 
 
+_NUMBERS = ("timeout_seconds", "max_attempts", "backoff_base_seconds", "backoff_cap_seconds")
+
+
 def _job_type(entry: Any, build: Callable[..., JobType]) -> JobType:
     """One cached job type; ValueError if the entry is not what ``_write`` writes."""
     runner_id, runner_version = entry["runner_id"], entry["runner_version"]
     input_schema, output_schema = entry["input_schema"], entry["output_schema"]
-    timeout_seconds = entry["timeout_seconds"]
+    numbers = {name: entry[name] for name in _NUMBERS}
     if not (
         isinstance(runner_id, str)
         and isinstance(runner_version, str)
         and all(isinstance(s, dict | None) for s in (input_schema, output_schema))
-        and isinstance(timeout_seconds, int | float | None)
-        and not isinstance(timeout_seconds, bool)
+        and all(
+            isinstance(value, int | float | None) and not isinstance(value, bool)
+            for value in numbers.values()
+        )
+        and isinstance(numbers["max_attempts"], int | None)
     ):
         raise ValueError("not a cached job type")
     return build(
@@ -215,7 +228,7 @@ def _job_type(entry: Any, build: Callable[..., JobType]) -> JobType:
         runner_version=runner_version,
         input_schema=input_schema,
         output_schema=output_schema,
-        timeout_seconds=timeout_seconds,
+        **numbers,
     )
 
 
@@ -234,7 +247,7 @@ def _write(path: Path, fingerprint: str, job_types: Mapping[str, JobTypeRecord])
                 "output_schema": contract.output_schema,
                 "runner_id": contract.runner_id,
                 "runner_version": contract.runner_version,
-                "timeout_seconds": contract.timeout_seconds,
+                **{name: getattr(contract, name) for name in _NUMBERS},
             }
             for job_type, contract in job_types.items()
         },

@@ -1,4 +1,5 @@
-"""What the worker enforces per job type at run time: the runner contract's schemas."""
+"""What the worker enforces per job type at run time: the runner contract's schemas,
+time-out and retry policy."""
 
 from __future__ import annotations
 
@@ -22,6 +23,11 @@ class JobTypeContract:
     input_schema: Mapping[str, Any] | None = None
     output_schema: Mapping[str, Any] | None = None
     timeout_seconds: float | None = field(default=None)
+    # The contract's retry policy: at most ``max_attempts`` attempts, and the wait before
+    # attempt n+1 drawn from min(cap, base * 2^(n-1)) (None: the job's own settings).
+    max_attempts: int | None = None
+    backoff_base_seconds: float | None = None
+    backoff_cap_seconds: float | None = None
 
     @cached_property
     def _input_validator(self) -> Draft202012Validator | None:
@@ -45,9 +51,20 @@ class _JobTypeSchemas(Protocol):
     def output_schema(self) -> Mapping[str, Any]: ...
 
 
+class _RetryPolicyLike(Protocol):
+    @property
+    def max_attempts(self) -> int: ...
+    @property
+    def backoff_base_seconds(self) -> float: ...
+    @property
+    def backoff_cap_seconds(self) -> float: ...
+
+
 class RunnerContractLike(Protocol):
     """What the worker needs of a runner contract (the contracts' ``RunnerConfig``)."""
 
+    @property
+    def retry(self) -> _RetryPolicyLike: ...
     @property
     def runner_id(self) -> str: ...
     @property
@@ -67,6 +84,9 @@ def contracts_by_job_type(runners: Iterable[RunnerContractLike]) -> dict[str, Jo
             input_schema=schemas.input_schema,
             output_schema=schemas.output_schema,
             timeout_seconds=runner.timeout_seconds,
+            max_attempts=runner.retry.max_attempts,
+            backoff_base_seconds=runner.retry.backoff_base_seconds,
+            backoff_cap_seconds=runner.retry.backoff_cap_seconds,
         )
         for runner in runners
         for job_type, schemas in runner.job_types.items()

@@ -25,6 +25,7 @@ EXPECTED_TABLES = [
     "jobforge_schema_migrations",
     "jobforge_tenant_grants",
     "jobforge_triggers",
+    "jobforge_workers",
 ]
 EXPECTED_RLS_TABLES = EXPECTED_TABLES
 EXPECTED_INDEXES = [
@@ -32,6 +33,7 @@ EXPECTED_INDEXES = [
     "jobforge_api_keys_pkey",
     "jobforge_api_keys_tenant_idx",
     "jobforge_job_results_pkey",
+    "jobforge_jobs_dead_idx",
     "jobforge_jobs_finished_idx",
     "jobforge_jobs_idempotency_idx",
     "jobforge_jobs_lease_idx",
@@ -44,6 +46,8 @@ EXPECTED_INDEXES = [
     "jobforge_triggers_event_idx",
     "jobforge_triggers_pkey",
     "jobforge_triggers_tenant_id_name_key",
+    "jobforge_workers_last_seen_idx",
+    "jobforge_workers_pkey",
 ]
 # Callable by the roles a grant of each kind names (see tests/security/test_catalogue.py).
 PRODUCER_FUNCTIONS = [
@@ -63,6 +67,7 @@ WORKER_FUNCTIONS = [
     "jobforge_heartbeat",
     "jobforge_insert_api_key",
     "jobforge_list_api_keys",
+    "jobforge_record_worker_presence",
     "jobforge_release_jobs",
     "jobforge_revoke_api_key",
     "jobforge_rotate_api_key",
@@ -105,6 +110,7 @@ OWNER_FUNCTIONS = [
     "jobforge_revoke_key_verifier",
     "jobforge_revoke_tenant",
     "jobforge_sync_role_privileges",
+    "jobforge_sync_role_privileges_before_presence",
     "jobforge_sync_router_privileges",
     "jobforge_uuid_or_null",
 ]
@@ -155,6 +161,8 @@ def test_fresh_database_gets_the_expected_catalog(empty_database_url: str) -> No
         "0003_tenant_isolation.sql",
         "0004_follow_up_jobs.sql",
         "0005_api_keys.sql",
+        "0006_worker_presence.sql",
+        "0007_operator_indexes.sql",
     ]
     assert report.already_applied == ()
 

@@ -19,7 +19,20 @@ FORBIDDEN = {
     "jobforge.db": ("jobforge.client", "jobforge.worker", "jobforge.cli", "jobforge.contracts"),
     "jobforge.determinism": ("jobforge.db", "jobforge.worker", "jobforge.client", "jobforge.cli"),
     "jobforge.worker": ("jobforge.cli", "jobforge.contracts", "jobforge.client"),
-}
+    # Operations: metrics and spans, the operator read models, the HTTP ingress, the
+    # dashboard and doctor sit beside one another, on the router's layers below.
+    "jobforge.observability": (
+        "jobforge.worker", "jobforge.cli", "jobforge.contracts", "jobforge.client",
+        "jobforge.server", "jobforge.dashboard",
+    ),
+    "jobforge.operations": (
+        "jobforge.worker", "jobforge.cli", "jobforge.contracts", "jobforge.server",
+        "jobforge.dashboard",
+    ),
+    "jobforge.server": ("jobforge.worker", "jobforge.contracts", "jobforge.dashboard"),
+    "jobforge.dashboard": ("jobforge.worker", "jobforge.contracts", "jobforge.server"),
+    "jobforge.doctor": ("jobforge.worker", "jobforge.server", "jobforge.dashboard"),
+}  # fmt: skip
 # What runner code may import from JobForge: the public handler API only.
 RUNNER_ALLOWED = ("jobforge", "jobforge.context", "jobforge.handlers", "jobforge.errors")
 

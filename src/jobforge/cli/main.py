@@ -10,9 +10,12 @@ from jobforge import __version__
 from jobforge.cli import (
     admin_command,
     demo_command,
+    doctor_command,
     keys_command,
     migrate_command,
+    operator_command,
     replay_command,
+    serve_command,
     worker_command,
 )
 from jobforge.cli.common import run_reporting_errors
@@ -32,6 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
     admin_command.register(subparsers)
     replay_command.register(subparsers)
     keys_command.register(subparsers)
+    operator_command.register(subparsers)
+    serve_command.register(subparsers)
+    doctor_command.register(subparsers)
     return parser
 
 

@@ -22,6 +22,7 @@ from jobforge.worker.logs import configure_json_logging
 
 if TYPE_CHECKING:
     from jobforge.connectors.policy import ConnectorPolicy
+    from jobforge.observability.endpoint import ServedWorkerMetrics
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -90,6 +91,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--log-level", default="info", choices=["debug", "info", "warning", "error"]
     )
+    parser.add_argument(
+        "--metrics-port", type=int, default=None, metavar="PORT",
+        help="serve Prometheus metrics at http://HOST:PORT/metrics (0: a free port, "
+        "logged); default: no metrics",
+    )  # fmt: skip
+    parser.add_argument(
+        "--metrics-host", default="127.0.0.1", metavar="HOST",
+        help="address the metrics endpoint listens on (default: 127.0.0.1; 0.0.0.0 for "
+        "every interface)",
+    )  # fmt: skip
     parser.set_defaults(run=run)
 
 
@@ -123,12 +134,15 @@ def run(args: argparse.Namespace) -> int:
     }
     if args.worker_id:
         options["worker_id"] = args.worker_id
+    config = WorkerConfig(**options)
+    metrics = None if args.metrics_port is None else served_metrics(args, url, config)
     worker = Worker(
         url,
         registry=default_registry,
-        config=WorkerConfig(**options),
+        config=config,
         job_types=job_types,
         connector_policies=connector_policies,
+        metrics=None if metrics is None else metrics.worker,
     )
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -139,8 +153,22 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     tune_garbage_collection()
-    report = worker.run()
+    try:
+        report = worker.run()
+    finally:
+        if metrics is not None:
+            metrics.close()
     return EXIT_OK if not report.errors else EXIT_FAILURE
+
+
+def served_metrics(args: argparse.Namespace, url: str, config: WorkerConfig) -> ServedWorkerMetrics:
+    """The worker's metrics endpoint, with queue gauges for the types it claims."""
+    from jobforge.observability.endpoint import ServedWorkerMetrics  # noqa: PLC0415
+
+    job_types = config.job_types or default_registry.job_types()
+    return ServedWorkerMetrics(
+        url, config.worker_id, job_types=job_types, host=args.metrics_host, port=args.metrics_port
+    )
 
 
 def register_http_transports(policies: dict[str, ConnectorPolicy], served: list[str]) -> None:

@@ -28,6 +28,14 @@ SELECT to_regprocedure('jobforge.jobforge_complete_jobs_with_follow_ups(text, js
 -- Tenants' API keys are kept, as hashes.
 SELECT to_regclass('jobforge.jobforge_api_keys') IS NOT NULL AS applied;
 
+-- version_6 --
+-- Workers record their presence.
+SELECT to_regclass('jobforge.jobforge_workers') IS NOT NULL AS applied;
+
+-- version_7 --
+-- The dead-letter queue has its index.
+SELECT to_regclass('jobforge.jobforge_jobs_dead_idx') IS NOT NULL AS applied;
+
 -- jobforge_objects --
 -- Anything named like JobForge's, to say what is there when no version accounts for it.
 SELECT n.nspname || '.' || c.relname AS name

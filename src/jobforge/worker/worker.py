@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 from psycopg.rows import tuple_row
@@ -34,7 +34,9 @@ from jobforge.db.errors import translate
 from jobforge.db.queries import query
 from jobforge.errors import ConfigurationError, DatabaseUnavailable
 from jobforge.handlers import HandlerRegistry, default_registry
+from jobforge.observability.tracing import JobTracer, job_tracer
 from jobforge.worker.config import WorkerConfig
+from jobforge.worker.contract_retry import hold_to_contract
 from jobforge.worker.execution import (
     ClaimedJob,
     Failed,
@@ -46,7 +48,11 @@ from jobforge.worker.execution import (
 from jobforge.worker.job_types import JobTypeContract
 from jobforge.worker.listener import Listener
 from jobforge.worker.outcome_writer import OutcomeWriter, WorkerReport
+from jobforge.worker.presence import WorkerPresence
 from jobforge.worker.reconnect import ReconnectDelay
+
+if TYPE_CHECKING:  # prometheus_client costs a start 40 ms: imported only with metrics on
+    from jobforge.observability.metrics import WorkerMetrics
 
 _logger = logging.getLogger("jobforge.worker")
 MAX_REPORT_BATCH = 1_000
@@ -78,6 +84,10 @@ class Worker:
     calls by every handler thread together: one rate limit and one circuit breaker per
     connector. ``connector_clock`` is what their waits use (a test passes one that does
     not sleep).
+
+    ``metrics`` (see jobforge.observability) counts claims and outcomes per job type. Each
+    attempt runs in an OpenTelemetry span when the application has configured a tracer
+    provider before ``run()``.
     """
 
     def __init__(
@@ -90,6 +100,7 @@ class Worker:
         connectors: ConnectorRegistry | None = None,
         connector_policies: Mapping[str, ConnectorPolicy] | None = None,
         connector_clock: Clock | None = None,
+        metrics: WorkerMetrics | None = None,
     ) -> None:
         self._database_url = database_url
         self._registry = registry if registry is not None else default_registry
@@ -132,6 +143,8 @@ class Worker:
         self._supervisor_wake = threading.Event()
         self._connected_once = False
         self._claim_types: list[str] | None = None
+        self._metrics = metrics
+        self._tracer: JobTracer | None = None
 
     @property
     def worker_id(self) -> str:
@@ -149,6 +162,7 @@ class Worker:
 
     def run(self) -> WorkerReport:
         self._claim_types = self._claimed_types()
+        self._tracer = job_tracer(self.worker_id)
         _logger.info(
             "worker started",
             extra={"worker_id": self.worker_id, "concurrency": self._config.concurrency},
@@ -160,10 +174,12 @@ class Worker:
             service_threads.append(self._start_thread("listener", listener.run))
         for index in range(self._config.concurrency):
             self._start_handler_thread(index)
+        presence = WorkerPresence.started(self._database_url, self.worker_id, self._claim_types)
         try:
             self._claim_loop()
         finally:
             self._shut_down(service_threads)
+            presence.stop()
         _logger.info("worker stopped", extra={"worker_id": self.worker_id, **vars(self._report)})
         return self._report
 
@@ -264,6 +280,8 @@ class Worker:
     def _dispatch(self, jobs: list[ClaimedJob]) -> None:
         if not jobs:
             return
+        if self._metrics is not None:
+            self._metrics.jobs_claimed(jobs)
         with self._lock:
             for job in jobs:
                 self._claimed[job.key] = _Claimed(job=job)
@@ -366,13 +384,14 @@ class Worker:
             if entry is None:
                 return True
             self._waiting_to_start -= 1
-            entry.started_at = time.monotonic()
+            started_at = entry.started_at = time.monotonic()
             if timeout is not None and is_sync:
                 entry.deadline = entry.started_at + timeout
                 self._supervisor_wake.set()
             if self._waiting_to_start == 0:
                 self._nudge_claimer()  # the claim loop refills before handlers idle
-        outcome = runner.run(job)
+        outcome = runner.run(job) if self._tracer is None else self._tracer.run(job, runner.run)
+        outcome.duration_seconds = time.monotonic() - started_at
         with self._lock:
             if self._claimed.pop(job.key, None) is None:
                 return False
@@ -390,6 +409,7 @@ class Worker:
             self._report,
             self._immediate,
             blocked=self._reporter_blocked,
+            metrics=self._metrics,
         )
         try:
             while True:
@@ -407,6 +427,9 @@ class Worker:
                         break
                     batch.append(item)
                 outcomes = [item for item in batch if isinstance(item, Succeeded | Failed)]
+                for outcome in outcomes:
+                    if type(outcome) is Failed and outcome.retryable:
+                        hold_to_contract(outcome, self._job_types.get(outcome.job.type))
                 writer.write(outcomes)
                 with self._lock:
                     reported = self._reporting.pop
@@ -451,16 +474,16 @@ class Worker:
                     self._reporting[entry.job.key] = entry.job
             for entry in expired:
                 started = entry.started_at or now
-                self._outcomes.put(
-                    failure(
-                        entry.job,
-                        "timeout",
-                        f"handler exceeded its timeout of {entry.deadline - started:.3f} s"
-                        if entry.deadline is not None
-                        else "handler exceeded its timeout",
-                        retryable=True,
-                    )
+                timed_out = failure(
+                    entry.job,
+                    "timeout",
+                    f"handler exceeded its timeout of {entry.deadline - started:.3f} s"
+                    if entry.deadline is not None
+                    else "handler exceeded its timeout",
+                    retryable=True,
                 )
+                timed_out.duration_seconds = now - started
+                self._outcomes.put(timed_out)
             self._changed.notify_all()
         for index, _ in enumerate(expired):
             # A sync handler cannot be interrupted: its thread is abandoned (its result will

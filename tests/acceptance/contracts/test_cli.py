@@ -47,7 +47,7 @@ def test_problems_exit_1_with_located_lines(project: Path) -> None:
     assert completed.stdout.splitlines() == [
         "connectors/readylayer.cdn/metadata.json:55:3: colour: JF104 unknown-key: "
         'unknown key "colour"; expected one of: $schema, auth, breaking_changes, capabilities, '
-        "connector_id, description, failure_modes, maturity, observability, rate_limits, "
+        "connector_id, description, failure_modes, http, maturity, observability, rate_limits, "
         "status, supported_job_types, version",
         "jobforge-contracts: 1 problem in 1 file; 1 file checked (1 connector)",
     ]

@@ -101,6 +101,10 @@ def test_list_pages_through_every_job(database_url: str, tenant_id: uuid.UUID) -
         (["dead-letter", "requeue"], "name the jobs to requeue"),
         (["dead-letter", "requeue", str(uuid.UUID(int=1)), "--all"], "name the jobs to requeue"),
         (["dead-letter", "requeue", str(uuid.UUID(int=1)), "--type", "a.b"], "apply with --all"),
+        (["dead-letter", "discard"], "name the jobs to discard"),
+        (["dead-letter", "discard", str(uuid.UUID(int=1)), "--all"], "name the jobs to discard"),
+        (["dead-letter", "discard", str(uuid.UUID(int=1)), "--tenant", str(uuid.UUID(int=2))],
+         "apply with --all"),
         (["impact", "show"], "the following arguments are required: --run"),
         (["top", "--interval", "0"], "argument --interval: expected 0.2 to 3600 seconds"),
         (["top", "--window", "2d"], "argument --window: expected 1s to 1d"),
@@ -221,6 +225,73 @@ def test_dead_letters_listed_and_requeued(database_url: str, tenant_id: uuid.UUI
         assert job(conn, theirs)["state"] == "awaiting_retry"
 
 
+def test_dead_letters_discarded(database_url: str, tenant_id: uuid.UUID) -> None:
+    other_tenant = uuid.uuid4()
+    with connect(database_url) as conn:
+        charges = [dead_job(conn, tenant_id, "bill.charge") for _ in range(3)]
+        mail = dead_job(conn, tenant_id, "mail.send")
+        theirs = dead_job(conn, other_tenant, "bill.charge")
+        queued = insert_job(conn, tenant_id, job_type="bill.charge")  # not a dead letter
+        before = job(conn, charges[0])
+
+    cancel = jobforge("jobs", "cancel", str(mail), database_url=database_url)
+    assert cancel.returncode == 1
+    assert cancel.stderr == (
+        f"jobforge: error: job {mail} is dead: `jobforge dead-letter discard {mail}` cancels "
+        "a dead letter\n"
+    )
+
+    bulk = ["dead-letter", "discard", "--all", "--type", "bill.charge", "--tenant", str(tenant_id)]
+    declined = jobforge(*bulk, database_url=database_url, stdin="n\n")
+    assert declined.returncode == 1
+    assert f"discard 3 dead-lettered job(s) (tenant {tenant_id}, type bill.charge)? [y/N]" in (
+        declined.stderr
+    )
+    assert "not confirmed: nothing discarded" in declined.stderr
+    with connect(database_url) as conn:
+        assert {job(conn, c)["state"] for c in charges} == {"dead"}
+
+    confirmed = jobforge(*bulk, database_url=database_url, stdin="yes\n")
+    assert confirmed.returncode == 0, confirmed.stderr
+    assert confirmed.stdout == "discarded 3 job(s); 0 not discarded\n"
+    with connect(database_url) as conn:
+        assert {job(conn, c)["state"] for c in charges} == {"canceled"}
+        after = job(conn, charges[0])
+        assert (after["last_error"], after["finished_at"]) == (
+            before["last_error"], before["finished_at"],
+        )  # fmt: skip
+        assert job(conn, mail)["state"] == "dead"
+        assert job(conn, theirs)["state"] == "dead"
+    listed = jobforge("dead-letter", "list", "--tenant", str(tenant_id), database_url=database_url)
+    assert ids_in(listed.stdout) == [str(mail)]
+    nothing = jobforge(*bulk, database_url=database_url)
+    assert (nothing.returncode, nothing.stdout) == (
+        0, "no dead-lettered jobs match: nothing to discard\n"
+    )  # fmt: skip
+
+    by_id = jobforge("dead-letter", "discard", str(mail), str(charges[0]), str(queued),
+                     database_url=database_url)  # fmt: skip
+    assert by_id.returncode == 1  # two of them are not dead
+    assert by_id.stdout == (
+        f"job {charges[0]} not discarded (canceled): it is already canceled, there is nothing "
+        "to discard\n"
+        f"job {queued} not discarded (queued): it has not finished: `jobforge jobs cancel "
+        f"{queued}` cancels it\n"
+        "discarded 1 job(s); 2 not discarded\n"
+    )
+    everyone = jobforge("dead-letter", "discard", "--all", "--yes", "--format", "json",
+                        database_url=database_url)  # fmt: skip
+    assert everyone.returncode == 0, everyone.stderr
+    document = json.loads(everyone.stdout)
+    assert (document["discarded"], document["not_discarded"]) == (1, 0)
+    assert [(j["job_id"], j["done"], j["state"]) for j in document["jobs"]] == [
+        (str(theirs), True, "canceled"),
+    ]
+    # A discarded job can still be run again on purpose.
+    retried = jobforge("jobs", "retry", str(mail), database_url=database_url)
+    assert retried.stdout == f"job {mail} requeued: it is now awaiting_retry\n"
+
+
 def test_impact_tree(database_url: str, tenant_id: uuid.UUID) -> None:
     with connect(database_url) as conn:
         root = enqueue(conn, tenant_id, "flow.start")
@@ -315,6 +386,11 @@ def test_a_producer_sees_and_acts_for_its_tenants_only(
     refused = jobforge("jobs", "retry", str(theirs), database_url=producer.url)
     assert refused.returncode == 1
     assert "not found (or not visible to this role)" in refused.stderr
+    not_theirs = jobforge("dead-letter", "discard", str(theirs), database_url=producer.url)
+    assert not_theirs.returncode == 1
+    assert not_theirs.stdout.startswith(
+        f"job {theirs} not discarded: not found (or not visible to this role)\n"
+    )
     everyone = jobforge("dead-letter", "requeue", "--all", "--yes", database_url=producer.url)
     assert everyone.stdout == "requeued 1 job(s); 0 not requeued\n"
     with connect(database_url) as conn:

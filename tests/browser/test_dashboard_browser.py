@@ -1,6 +1,6 @@
 """The dashboard in a real browser: log in, the queues, a filtered job list, a job page
-with its replay command copied, a dead letter requeued through its confirmation, and a
-hostile payload shown as text. Each page is saved as a screenshot."""
+with its replay command copied, a dead letter requeued and another canceled through their
+confirmations, and a hostile payload shown as text. Each page is saved as a screenshot."""
 
 from __future__ import annotations
 
@@ -145,6 +145,38 @@ def test_requeue_a_dead_letter_through_its_confirmation(
     screenshot(browser, "job-requeued")
     with connect(database_url) as conn:
         assert job(conn, dead)["state"] == "awaiting_retry"
+
+
+def test_cancel_a_dead_letter_through_its_confirmation(
+    browser: webdriver.Chrome, dashboard: Dashboard, database_url: str, tenant_id: uuid.UUID
+) -> None:
+    with connect(database_url) as conn:
+        dead = dead_job(conn, tenant_id, "billing.refund", message="account closed")
+        kept = dead_job(conn, tenant_id, "billing.charge", message="card declined")
+    log_in(browser, dashboard)
+    browser.find_element(By.LINK_TEXT, "Dead letters").click()
+    wait(browser).until(expected_conditions.presence_of_element_located((By.ID, "jobs")))
+    assert set(rows(browser)) == {str(dead), str(kept)}
+    browser.find_element(By.CSS_SELECTOR, f'tr[data-job-id="{dead}"] a.discard').click()
+    wait(browser).until(expected_conditions.url_to_be(f"{dashboard.url}/jobs/{dead}/discard"))
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Cancel this dead letter?"
+    assert browser.find_element(By.ID, "confirm").text == "Yes, cancel it"
+    screenshot(browser, "confirm-discard")
+    with connect(database_url) as conn:
+        assert job(conn, dead)["state"] == "dead"  # the confirmation page changed nothing
+    browser.find_element(By.ID, "confirm").click()
+    notice = wait(browser).until(expected_conditions.presence_of_element_located((By.ID, "notice")))
+    assert notice.text == "Canceled: the dead letter is discarded and will not run again."
+    assert browser.find_element(By.ID, "job-state").text == "canceled"
+    assert "account closed" in browser.find_element(By.ID, "last-error").text
+    assert browser.find_elements(By.ID, "discard") == []
+    screenshot(browser, "job-discarded")
+    browser.find_element(By.LINK_TEXT, "Dead letters").click()
+    wait(browser).until(expected_conditions.presence_of_element_located((By.ID, "jobs")))
+    assert rows(browser) == [str(kept)]
+    with connect(database_url) as conn:
+        assert job(conn, dead)["state"] == "canceled"
+        assert job(conn, kept)["state"] == "dead"
 
 
 def test_a_hostile_payload_is_shown_as_text(

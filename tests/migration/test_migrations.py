@@ -52,6 +52,7 @@ EXPECTED_INDEXES = [
 # Callable by the roles a grant of each kind names (see tests/security/test_catalogue.py).
 PRODUCER_FUNCTIONS = [
     "jobforge_cancel_job",
+    "jobforge_discard_job",
     "jobforge_enqueue_job",
     "jobforge_enqueue_jobs",
     "jobforge_fire_event",
@@ -110,6 +111,7 @@ OWNER_FUNCTIONS = [
     "jobforge_revoke_key_verifier",
     "jobforge_revoke_tenant",
     "jobforge_sync_role_privileges",
+    "jobforge_sync_role_privileges_before_discard",
     "jobforge_sync_role_privileges_before_presence",
     "jobforge_sync_router_privileges",
     "jobforge_uuid_or_null",
@@ -163,6 +165,7 @@ def test_fresh_database_gets_the_expected_catalog(empty_database_url: str) -> No
         "0005_api_keys.sql",
         "0006_worker_presence.sql",
         "0007_operator_indexes.sql",
+        "0008_discard_dead_jobs.sql",
     ]
     assert report.already_applied == ()
 

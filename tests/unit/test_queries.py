@@ -17,6 +17,7 @@ EXPECTED_NAMES = {
     "get_results",
     "get_follow_ups",
     "cancel_job",
+    "discard_job",
     "requeue_job",
     "fire_event",
     "create_trigger",

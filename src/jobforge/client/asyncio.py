@@ -121,6 +121,11 @@ class AsyncJobForgeClient:
         rows = await self._fetch("cancel_job", requests.job_id_params(job_id))
         return requests.job_or_raise(rows[0] if rows else None, job_id)
 
+    async def discard_job(self, job_id: UUID | str) -> Job:
+        """Discard a dead letter (dead becomes canceled); see JobForgeClient.discard_job."""
+        rows = await self._fetch("discard_job", requests.job_id_params(job_id))
+        return requests.job_or_raise(rows[0] if rows else None, job_id)
+
     async def requeue_job(self, job_id: UUID | str, *, extra_attempts: int = 1) -> Job:
         """Run a dead or canceled job again with ``extra_attempts`` more attempts."""
         params = {**requests.job_id_params(job_id), "extra_attempts": extra_attempts}

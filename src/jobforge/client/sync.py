@@ -135,6 +135,15 @@ class JobForgeClient:
         rows = self._fetch("cancel_job", requests.job_id_params(job_id))
         return requests.job_or_raise(rows[0] if rows else None, job_id)
 
+    def discard_job(self, job_id: UUID | str) -> Job:
+        """Discard a dead letter: a dead job becomes canceled, so it leaves the dead-letter
+        queue and never runs again unless requeued; its last error, finish time and
+        recorded attempts are kept. A job in another state is returned unchanged (use
+        ``cancel_job`` for one that has not finished). Needs a producer grant for the
+        job's tenant; JobNotFound when it does not exist or is not visible."""
+        rows = self._fetch("discard_job", requests.job_id_params(job_id))
+        return requests.job_or_raise(rows[0] if rows else None, job_id)
+
     def requeue_job(self, job_id: UUID | str, *, extra_attempts: int = 1) -> Job:
         """Run a dead or canceled job again with ``extra_attempts`` more attempts."""
         params = {**requests.job_id_params(job_id), "extra_attempts": extra_attempts}

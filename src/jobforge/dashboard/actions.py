@@ -1,5 +1,6 @@
-"""Requeue and cancel: a confirmation page (GET, changes nothing), then the action (POST
-with the session's CSRF token), done through the RPCs as the operator's role."""
+"""Requeue, cancel and discard (cancel a dead letter): a confirmation page (GET, changes
+nothing), then the action (POST with the session's CSRF token), done through the RPCs as
+the operator's role."""
 
 from __future__ import annotations
 
@@ -17,9 +18,9 @@ from jobforge.dashboard.guard import SEE_OTHER, form_action, signed_in
 from jobforge.dashboard.rendering import base_path, render
 from jobforge.dashboard.sessions import Session
 from jobforge.errors import InvalidArgument
-from jobforge.operations import ActionRefused, cancel_job, get_job_detail, retry_job
+from jobforge.operations import ActionRefused, cancel_job, discard_job, get_job_detail, retry_job
 from jobforge.operations.actions import MAX_EXTRA_ATTEMPTS
-from jobforge.operations.filters import RETRYABLE_STATES, UNFINISHED_STATES
+from jobforge.operations.filters import DISCARDABLE_STATES, RETRYABLE_STATES, UNFINISHED_STATES
 
 CONFLICT = 409
 BAD_REQUEST = 400
@@ -27,18 +28,26 @@ BAD_REQUEST = 400
 
 @dataclass(frozen=True, slots=True)
 class Action:
-    name: str  # the URL segment and the template's wording
+    name: str  # the URL segment and the button's style
+    label: str  # the verb the pages show
     done: str  # the notice shown on the job page afterwards
     allowed_states: frozenset[str]
     refusal: str  # why a job in another state cannot have it
 
 
 REQUEUE = Action(
-    "requeue", "requeued", RETRYABLE_STATES, "only dead or canceled jobs can be requeued"
-)
+    "requeue", "requeue", "requeued", RETRYABLE_STATES,
+    "only dead or canceled jobs can be requeued",
+)  # fmt: skip
 CANCEL = Action(
-    "cancel", "canceled", UNFINISHED_STATES, "only queued, running or retrying jobs can be canceled"
-)
+    "cancel", "cancel", "canceled", UNFINISHED_STATES,
+    "only queued, running or retrying jobs can be canceled",
+)  # fmt: skip
+# Cancelling a dead letter: operators see "Cancel", the RPC is jobforge_discard_job.
+DISCARD = Action(
+    "discard", "cancel", "discarded", DISCARDABLE_STATES,
+    "only dead letters are canceled this way (a job that has not finished has its own Cancel)",
+)  # fmt: skip
 
 
 async def _confirm(
@@ -70,6 +79,10 @@ async def _confirm_cancel(request: Request, _session: Session) -> Response:
     return await _confirm(request, CANCEL)
 
 
+async def _confirm_discard(request: Request, _session: Session) -> Response:
+    return await _confirm(request, DISCARD)
+
+
 async def _requeue(request: Request, _session: Session, form: FormData) -> Response:
     job_id: UUID = request.path_params["job_id"]
     extra_text = form.get("extra_attempts", "1")
@@ -91,6 +104,11 @@ async def _cancel(request: Request, _session: Session, _form: FormData) -> Respo
     return await _act(request, CANCEL, lambda conn: cancel_job(conn, job_id))
 
 
+async def _discard(request: Request, _session: Session, _form: FormData) -> Response:
+    job_id: UUID = request.path_params["job_id"]
+    return await _act(request, DISCARD, lambda conn: discard_job(conn, job_id))
+
+
 async def _act(request: Request, action: Action, work: Callable[[Connection], object]) -> Response:
     job_id: UUID = request.path_params["job_id"]
     try:
@@ -106,5 +124,7 @@ async def _act(request: Request, action: Action, work: Callable[[Connection], ob
 
 confirm_requeue = signed_in(_confirm_requeue)
 confirm_cancel = signed_in(_confirm_cancel)
+confirm_discard = signed_in(_confirm_discard)
 requeue = form_action(_requeue)
 cancel = form_action(_cancel)
+discard = form_action(_discard)

@@ -46,6 +46,8 @@ def create_dashboard_app(settings: DashboardSettings) -> Starlette:
         Route("/jobs/{job_id:uuid}/requeue", actions.requeue, methods=["POST"]),
         Route("/jobs/{job_id:uuid}/cancel", actions.confirm_cancel, methods=["GET"]),
         Route("/jobs/{job_id:uuid}/cancel", actions.cancel, methods=["POST"]),
+        Route("/jobs/{job_id:uuid}/discard", actions.confirm_discard, methods=["GET"]),
+        Route("/jobs/{job_id:uuid}/discard", actions.discard, methods=["POST"]),
         Mount("/static", StaticFiles(packages=[("jobforge.dashboard", "static")]), name="static"),
     ]
     app = Starlette(

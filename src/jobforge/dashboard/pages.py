@@ -16,13 +16,14 @@ from jobforge.dashboard.reads import ListingPage, read_page, read_queues
 from jobforge.dashboard.rendering import render
 from jobforge.dashboard.sessions import Session
 from jobforge.operations import JOB_STATES, get_impact, get_job_detail
-from jobforge.operations.filters import RETRYABLE_STATES, UNFINISHED_STATES
+from jobforge.operations.filters import DISCARDABLE_STATES, RETRYABLE_STATES, UNFINISHED_STATES
 
 BAD_REQUEST = 400
 # What a finished action says on the job page it leads to (a fixed set: never echoed input).
 NOTICES = {
     "requeued": "Requeued: the job will run again.",
     "canceled": "Canceled: the job will not run again.",
+    "discarded": "Canceled: the dead letter is discarded and will not run again.",
 }
 
 
@@ -91,6 +92,7 @@ async def _job(request: Request, _session: Session) -> Response:
             "replay_command": replay_command(job_id, attempts[-1].attempt) if attempts else None,
             "can_requeue": detail.job.state in RETRYABLE_STATES,
             "can_cancel": detail.job.state in UNFINISHED_STATES,
+            "can_discard": detail.job.state in DISCARDABLE_STATES,
             "notice": NOTICES.get(request.query_params.get("done", "")),
             "page": "jobs",
         },

@@ -47,6 +47,13 @@ SELECT id, tenant_id, type, payload, idempotency_key, state::text AS state, prio
        trace_id, ordering_key, created_at, updated_at, started_at, finished_at, parent_job_id
 FROM jobforge.jobforge_cancel_job(%(job_id)s);
 
+-- discard_job --
+-- Discard a dead letter (dead becomes canceled); returns the job as it now stands.
+SELECT id, tenant_id, type, payload, idempotency_key, state::text AS state, priority,
+       run_at, attempts, max_attempts, lease_owner, lease_expires_at, last_error,
+       trace_id, ordering_key, created_at, updated_at, started_at, finished_at, parent_job_id
+FROM jobforge.jobforge_discard_job(%(job_id)s);
+
 -- requeue_job --
 -- Run a dead or canceled job again with more attempts; returns the job as it now stands.
 SELECT id, tenant_id, type, payload, idempotency_key, state::text AS state, priority,

@@ -36,6 +36,10 @@ SELECT to_regclass('jobforge.jobforge_workers') IS NOT NULL AS applied;
 -- The dead-letter queue has its index.
 SELECT to_regclass('jobforge.jobforge_jobs_dead_idx') IS NOT NULL AS applied;
 
+-- version_8 --
+-- Dead letters can be discarded.
+SELECT to_regprocedure('jobforge.jobforge_discard_job(uuid)') IS NOT NULL AS applied;
+
 -- jobforge_objects --
 -- Anything named like JobForge's, to say what is there when no version accounts for it.
 SELECT n.nspname || '.' || c.relname AS name

@@ -7,7 +7,14 @@ render these; a dashboard can render the same models.
 
 from __future__ import annotations
 
-from jobforge.operations.actions import ActionRefused, cancel_job, requeue_jobs, retry_job
+from jobforge.operations.actions import (
+    ActionRefused,
+    cancel_job,
+    discard_job,
+    discard_jobs,
+    requeue_jobs,
+    retry_job,
+)
 from jobforge.operations.detail import get_job_detail
 from jobforge.operations.filters import JOB_STATES, Cursor, JobFilter, parse_duration
 from jobforge.operations.impact import get_impact
@@ -43,6 +50,8 @@ __all__ = [
     "cancel_job",
     "count_jobs",
     "dead_letter_ids",
+    "discard_job",
+    "discard_jobs",
     "get_impact",
     "get_job_detail",
     "list_dead_letters",

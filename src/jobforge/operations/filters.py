@@ -17,6 +17,8 @@ JOB_STATES = ("queued", "running", "awaiting_retry", "succeeded", "dead", "cance
 # Jobs an operator may run again (jobforge_requeue_job moves only these).
 RETRYABLE_STATES = frozenset({"dead", "canceled"})
 UNFINISHED_STATES = frozenset({"queued", "running", "awaiting_retry"})
+# Jobs an operator may discard (jobforge_discard_job moves only these, to canceled).
+DISCARDABLE_STATES = frozenset({"dead"})
 MAX_PAGE_SIZE = 1000
 
 _DURATION = re.compile(r"(\d+)(s|m|h|d|w)")

@@ -147,7 +147,7 @@ class QueueRow:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class ActionResult:
-    """What an action did to one job: ``done`` (cancelled, requeued), or why not."""
+    """What an action did to one job: ``done`` (cancelled, requeued, discarded), or why not."""
 
     job_id: UUID
     done: bool

@@ -84,6 +84,14 @@ FROM unnest(%(job_ids)s::uuid[]) AS t(id)
 CROSS JOIN LATERAL jobforge.jobforge_requeue_job(t.id, %(extra_attempts)s) r
 WHERE EXISTS (SELECT 1 FROM jobforge.jobforge_jobs j WHERE j.id = t.id);
 
+-- discard_jobs --
+-- Discard many dead letters through the RPC in one statement (dead becomes canceled),
+-- skipping ids pruned meanwhile; one row per job with the state it now has.
+SELECT d.id, d.state::text AS state, d.attempts, d.max_attempts
+FROM unnest(%(job_ids)s::uuid[]) AS t(id)
+CROSS JOIN LATERAL jobforge.jobforge_discard_job(t.id) d
+WHERE EXISTS (SELECT 1 FROM jobforge.jobforge_jobs j WHERE j.id = t.id);
+
 -- caused_jobs --
 -- The job and every job it caused through follow-ups (parent_job_id), depth first in the
 -- order they were enqueued, at most `max_depth` levels and `max_jobs` + 1 rows.

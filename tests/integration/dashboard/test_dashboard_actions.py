@@ -1,5 +1,6 @@
-"""Requeue and cancel: a confirmation page that changes nothing, then a POST that needs the
-session's CSRF token from this site; the RPCs decide what a job's state allows."""
+"""Requeue, cancel and cancel a dead letter (discard): a confirmation page that changes
+nothing, then a POST that needs the session's CSRF token from this site; the RPCs decide
+what a job's state allows."""
 
 from __future__ import annotations
 
@@ -72,14 +73,52 @@ def test_cancel_a_queued_job_through_its_confirmation(
         assert job(conn, queued)["state"] == "canceled"
 
 
+def test_cancel_a_dead_letter_through_its_confirmation(
+    dashboard: Dashboard, database_url: str, tenant_id: uuid.UUID
+) -> None:
+    with connect(database_url) as conn:
+        dead = dead_job(conn, tenant_id)
+        before = job(conn, dead)
+    with dashboard.logged_in() as client:
+        listing = client.get("/dead-letters").text
+        # Both actions link to their confirmations; neither acts from the list.
+        assert f'href="/ui/jobs/{dead}/discard"' in listing
+        assert f'href="/ui/jobs/{dead}/requeue"' in listing
+        assert f'action="/ui/jobs/{dead}/discard"' not in listing
+        job_page = client.get(f"/jobs/{dead}").text
+        assert f'href="/ui/jobs/{dead}/discard"' in job_page
+        assert f'href="/ui/jobs/{dead}/cancel"' not in job_page
+        page = confirmation(client, dead, "discard")
+        assert "Cancel this dead letter?" in page
+        assert "Yes, cancel it" in page
+        assert f'action="/ui/jobs/{dead}/discard"' in page
+        assert "card declined" in page
+        with connect(database_url) as conn:
+            assert job(conn, dead) == before  # looking changes nothing
+        response = client.post(f"/jobs/{dead}/discard", data={"csrf_token": csrf_token(page)})
+        assert response.status_code == 303, response.text
+        assert response.headers["location"] == f"/ui/jobs/{dead}?done=discarded"
+        done = client.get(dashboard.at(response.headers["location"]))
+        assert "Canceled: the dead letter is discarded and will not run again." in done.text
+        assert f"/jobs/{dead}/discard" not in done.text  # no longer dead: no cancel button
+        assert f'href="/ui/jobs/{dead}/requeue"' in done.text  # it can still run again
+        assert f"/jobs/{dead}" not in client.get("/dead-letters").text
+    with connect(database_url) as conn:
+        row = job(conn, dead)
+    assert row["state"] == "canceled"
+    assert (row["last_error"], row["finished_at"]) == (before["last_error"], before["finished_at"])
+
+
 def test_a_state_that_forbids_the_action_says_why(
     dashboard: Dashboard, database_url: str, tenant_id: uuid.UUID
 ) -> None:
     with connect(database_url) as conn:
         succeeded = succeeded_job(conn, tenant_id)
+        queued = insert_job(conn, tenant_id)
     reasons = {
         "requeue": "only dead or canceled jobs can be retried",
         "cancel": "it has finished, there is nothing to cancel",
+        "discard": "only dead jobs can be discarded",
     }
     with dashboard.logged_in() as client:
         for action, reason in reasons.items():
@@ -95,8 +134,19 @@ def test_a_state_that_forbids_the_action_says_why(
         missing = client.get(f"/jobs/{uuid.uuid4()}/requeue")
         assert missing.status_code == 404
         assert "not found" in missing.text
+        # A job that has not finished is canceled, not discarded; its page says so.
+        page = confirmation(client, queued, "discard")
+        assert "This job is queued: only dead letters are canceled this way" in page
+        response = client.post(f"/jobs/{queued}/discard", data={"csrf_token": csrf_token(page)})
+        assert response.status_code == 409
+        assert "it has not finished" in response.text
+        missing_post = client.post(
+            f"/jobs/{uuid.uuid4()}/discard", data={"csrf_token": csrf_token(page)}
+        )
+        assert missing_post.status_code == 404
     with connect(database_url) as conn:
         assert job(conn, succeeded)["state"] == "succeeded"
+        assert job(conn, queued)["state"] == "queued"
 
 
 @pytest.mark.parametrize(
@@ -131,7 +181,12 @@ def test_a_post_without_this_session_s_csrf_token_does_nothing(
             key: {"OTHER": other_token, "VALID": valid}.get(value, value)
             for key, value in form.items()
         }
-        for path in (f"/jobs/{dead}/requeue", f"/jobs/{queued}/cancel", "/logout"):
+        for path in (
+            f"/jobs/{dead}/requeue",
+            f"/jobs/{queued}/cancel",
+            f"/jobs/{dead}/discard",
+            "/logout",
+        ):
             response = client.post(path, data=data, headers=headers)
             assert response.status_code == 403, (path, response.status_code)
             assert "Form refused" in response.text
@@ -150,7 +205,7 @@ def test_no_action_by_get(dashboard: Dashboard, database_url: str, tenant_id: uu
         queued = insert_job(conn, tenant_id)
     with dashboard.logged_in() as client:
         token = csrf_token(client.get("/").text)
-        for path in (f"/jobs/{dead}/requeue", f"/jobs/{queued}/cancel"):
+        for path in (f"/jobs/{dead}/requeue", f"/jobs/{queued}/cancel", f"/jobs/{dead}/discard"):
             assert client.get(path, params={"csrf_token": token}).status_code == 200
         assert client.get("/logout").status_code == 405
         assert client.get("/").status_code == 200

@@ -13,10 +13,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from jobforge.dashboard.context import dashboard_context
-from jobforge.dashboard.database import Connection
 from jobforge.dashboard.guard import SEE_OTHER, form_action, signed_in
 from jobforge.dashboard.rendering import base_path, render
 from jobforge.dashboard.sessions import Session
+from jobforge.db.pool import Connection
 from jobforge.errors import InvalidArgument
 from jobforge.operations import ActionRefused, cancel_job, discard_job, get_job_detail, retry_job
 from jobforge.operations.actions import MAX_EXTRA_ATTEMPTS

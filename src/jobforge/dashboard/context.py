@@ -9,9 +9,9 @@ from typing import TypeVar
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
-from jobforge.dashboard.database import Connection, OperatorDatabase
 from jobforge.dashboard.sessions import Sessions
 from jobforge.dashboard.settings import DashboardSettings
+from jobforge.db.pool import Connection, ConnectionPool
 
 T = TypeVar("T")
 
@@ -20,7 +20,7 @@ T = TypeVar("T")
 class DashboardContext:
     settings: DashboardSettings
     sessions: Sessions
-    database: OperatorDatabase
+    database: ConnectionPool  # as the operator's role; every statement autocommits
 
     @classmethod
     def build(cls, settings: DashboardSettings) -> DashboardContext:
@@ -31,7 +31,7 @@ class DashboardContext:
                 secret=settings.secret,
                 session_seconds=settings.session_seconds,
             ),
-            database=OperatorDatabase(settings.database_url, size=settings.database_connections),
+            database=ConnectionPool(settings.database_url, size=settings.database_connections),
         )
 
     async def read(self, work: Callable[[Connection], T]) -> T:

@@ -9,12 +9,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from jobforge.dashboard.context import dashboard_context
-from jobforge.dashboard.database import Connection
 from jobforge.dashboard.forms import PAGE_SIZES, WINDOWS, ListingQuery, listing_query, window_of
 from jobforge.dashboard.guard import signed_in
 from jobforge.dashboard.reads import ListingPage, read_page, read_queues
 from jobforge.dashboard.rendering import render
 from jobforge.dashboard.sessions import Session
+from jobforge.db.pool import Connection
 from jobforge.operations import JOB_STATES, get_impact, get_job_detail
 from jobforge.operations.filters import DISCARDABLE_STATES, RETRYABLE_STATES, UNFINISHED_STATES
 

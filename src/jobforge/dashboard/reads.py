@@ -11,7 +11,15 @@ from uuid import UUID
 import psycopg
 
 from jobforge.dashboard.queries import fetch_rows
-from jobforge.operations import Cursor, JobFilter, JobSummary, QueueRow, list_jobs, queue_overview
+from jobforge.operations import (
+    Cursor,
+    JobFilter,
+    JobSummary,
+    QueueRow,
+    list_jobs,
+    list_jobs_newer,
+    queue_overview,
+)
 
 # Queue lines with dead jobs read at most: a runaway number of job types must not make one
 # page read without bound.
@@ -46,20 +54,10 @@ def read_page(
         page = list_jobs(conn, job_filter, limit=limit, after=after)
         newer = _cursor(page.jobs[0]) if after is not None and page.jobs else None
         return ListingPage(page.jobs, newer=newer, older=page.next_cursor)
-    rows = fetch_rows(
-        conn,
-        "list_jobs_before",
-        {
-            **job_filter.params(),
-            "before_id": before.job_id,
-            "limit": limit + 1,
-        },
-    )
-    jobs = tuple(JobSummary.from_row(row) for row in reversed(rows[:limit]))
-    newer = _cursor(jobs[0]) if len(rows) > limit else None
+    page = list_jobs_newer(conn, job_filter, before=before, limit=limit)
     # The job at ``before`` (or another older one) follows this page.
-    older = _cursor(jobs[-1]) if jobs else None
-    return ListingPage(jobs, newer=newer, older=older)
+    older = _cursor(page.jobs[-1]) if page.jobs else None
+    return ListingPage(page.jobs, newer=page.next_cursor, older=older)
 
 
 def _cursor(job: JobSummary) -> Cursor:

@@ -18,7 +18,13 @@ from jobforge.operations.actions import (
 from jobforge.operations.detail import get_job_detail
 from jobforge.operations.filters import JOB_STATES, Cursor, JobFilter, parse_duration
 from jobforge.operations.impact import get_impact
-from jobforge.operations.listing import count_jobs, dead_letter_ids, list_dead_letters, list_jobs
+from jobforge.operations.listing import (
+    count_jobs,
+    dead_letter_ids,
+    list_dead_letters,
+    list_jobs,
+    list_jobs_newer,
+)
 from jobforge.operations.models import (
     ActionResult,
     Attempt,
@@ -56,6 +62,7 @@ __all__ = [
     "get_job_detail",
     "list_dead_letters",
     "list_jobs",
+    "list_jobs_newer",
     "parse_duration",
     "queue_overview",
     "requeue_jobs",

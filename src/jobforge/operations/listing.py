@@ -38,6 +38,23 @@ def list_jobs(
     return JobPage(jobs, next_cursor)
 
 
+def list_jobs_newer(
+    conn: psycopg.Connection[Any],
+    job_filter: JobFilter,
+    *,
+    before: Cursor,
+    limit: int = 50,
+) -> JobPage:
+    """The page of jobs matching ``job_filter`` just newer than ``before`` (a "previous"
+    page), newest first; ``next_cursor`` is set when still newer jobs exist (it is the
+    ``before`` of the page preceding this one)."""
+    size = page_size(limit)
+    params = {**job_filter.params(), "before_id": before.job_id, "limit": size + 1}
+    rows = fetch_rows(conn, "list_jobs_newer", params)
+    jobs = tuple(JobSummary.from_row(row) for row in reversed(rows[:size]))
+    return JobPage(jobs, Cursor(jobs[0].id) if len(rows) > size else None)
+
+
 def list_dead_letters(
     conn: psycopg.Connection[Any],
     job_filter: JobFilter,

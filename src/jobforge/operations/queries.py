@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import cache
 from importlib import resources
 from typing import Any, LiteralString
@@ -13,11 +13,31 @@ from psycopg.rows import dict_row
 from jobforge.db.errors import translated_errors
 from jobforge.db.queries import parse_named_queries
 
+# Blocks that are parts of queries, not queries: ``{{name}}`` in another block stands for
+# the fragment's SQL, so the listings share one copy of their filters.
+FRAGMENTS = ("job_filter",)
+
 
 @cache
 def _queries() -> dict[str, str]:
     text = resources.files("jobforge.operations").joinpath("queries.sql").read_text("utf-8")
-    return parse_named_queries(text)
+    return with_fragments(parse_named_queries(text), FRAGMENTS)
+
+
+def with_fragments(blocks: Mapping[str, str], fragments: Sequence[str]) -> dict[str, str]:
+    """The queries of ``blocks`` with each ``{{fragment}}`` replaced by its block's SQL;
+    ValueError for a placeholder naming no fragment."""
+    queries = {}
+    for name, block in blocks.items():
+        if name in fragments:
+            continue
+        sql = block
+        for fragment in fragments:
+            sql = sql.replace("{{" + fragment + "}}", blocks[fragment])
+        if "{{" in sql:
+            raise ValueError(f"query {name!r}: a {{{{...}}}} placeholder names no fragment")
+        queries[name] = sql
+    return queries
 
 
 def operations_query(name: str) -> LiteralString:

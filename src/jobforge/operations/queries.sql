@@ -5,6 +5,22 @@
 -- an absent filter folds away and the plan uses the index that fits the filters given.
 -- Row-level security applies: a role granted some tenants sees only those tenants' jobs.
 
+-- job_filter --
+-- (A fragment, not a query: {{job_filter}} in a block below stands for it.) The filters
+-- of every listing, each folded away when its parameter is null. Job ids are version 7
+-- UUIDs whose first 48 bits are the enqueue time in milliseconds, so an age is a bound on
+-- the id (an id of that millisecond with every other bit zero).
+(%(tenant_id)s::uuid IS NULL OR j.tenant_id = %(tenant_id)s::uuid)
+  AND (%(job_type)s::text IS NULL OR j.type = %(job_type)s::text)
+  AND (%(states)s::jobforge.jobforge_job_state[] IS NULL
+       OR j.state = ANY (%(states)s::jobforge.jobforge_job_state[]))
+  AND (%(older_than)s::interval IS NULL OR j.id < encode(
+          substring(int8send(floor(extract(epoch FROM now() - %(older_than)s::interval) * 1000)::bigint) FROM 3)
+          || decode('00000000000000000000', 'hex'), 'hex')::uuid)
+  AND (%(newer_than)s::interval IS NULL OR j.id >= encode(
+          substring(int8send(floor(extract(epoch FROM now() - %(newer_than)s::interval) * 1000)::bigint) FROM 3)
+          || decode('00000000000000000000', 'hex'), 'hex')::uuid)
+
 -- list_jobs --
 -- One page of jobs, newest first, after a keyset position. Job ids are version 7 UUIDs
 -- whose first 48 bits are the enqueue time in milliseconds: id order is enqueue order
@@ -15,34 +31,28 @@ SELECT j.id, j.tenant_id, j.type, j.state::text AS state, j.priority, j.attempts
        j.max_attempts, j.run_at, j.created_at, j.started_at, j.finished_at, j.parent_job_id,
        j.trace_id, j.idempotency_key, j.last_error
 FROM jobforge.jobforge_jobs j
-WHERE (%(tenant_id)s::uuid IS NULL OR j.tenant_id = %(tenant_id)s::uuid)
-  AND (%(job_type)s::text IS NULL OR j.type = %(job_type)s::text)
-  AND (%(states)s::jobforge.jobforge_job_state[] IS NULL
-       OR j.state = ANY (%(states)s::jobforge.jobforge_job_state[]))
-  AND (%(older_than)s::interval IS NULL OR j.id < encode(
-          substring(int8send(floor(extract(epoch FROM now() - %(older_than)s::interval) * 1000)::bigint) FROM 3)
-          || decode('00000000000000000000', 'hex'), 'hex')::uuid)
-  AND (%(newer_than)s::interval IS NULL OR j.id >= encode(
-          substring(int8send(floor(extract(epoch FROM now() - %(newer_than)s::interval) * 1000)::bigint) FROM 3)
-          || decode('00000000000000000000', 'hex'), 'hex')::uuid)
+WHERE {{job_filter}}
   AND (%(after_id)s::uuid IS NULL OR j.id < %(after_id)s::uuid)
 ORDER BY j.id DESC
+LIMIT %(limit)s;
+
+-- list_jobs_newer --
+-- The page of jobs just newer than a keyset position (a job id), oldest first (the caller
+-- turns it newest first): the primary key walked forwards from the position.
+SELECT j.id, j.tenant_id, j.type, j.state::text AS state, j.priority, j.attempts,
+       j.max_attempts, j.run_at, j.created_at, j.started_at, j.finished_at, j.parent_job_id,
+       j.trace_id, j.idempotency_key, j.last_error
+FROM jobforge.jobforge_jobs j
+WHERE {{job_filter}}
+  AND j.id > %(before_id)s::uuid
+ORDER BY j.id
 LIMIT %(limit)s;
 
 -- count_jobs --
 -- How many jobs match the filters (bulk actions confirm this number; never unfiltered).
 SELECT count(*) AS jobs
 FROM jobforge.jobforge_jobs j
-WHERE (%(tenant_id)s::uuid IS NULL OR j.tenant_id = %(tenant_id)s::uuid)
-  AND (%(job_type)s::text IS NULL OR j.type = %(job_type)s::text)
-  AND (%(states)s::jobforge.jobforge_job_state[] IS NULL
-       OR j.state = ANY (%(states)s::jobforge.jobforge_job_state[]))
-  AND (%(older_than)s::interval IS NULL OR j.id < encode(
-          substring(int8send(floor(extract(epoch FROM now() - %(older_than)s::interval) * 1000)::bigint) FROM 3)
-          || decode('00000000000000000000', 'hex'), 'hex')::uuid)
-  AND (%(newer_than)s::interval IS NULL OR j.id >= encode(
-          substring(int8send(floor(extract(epoch FROM now() - %(newer_than)s::interval) * 1000)::bigint) FROM 3)
-          || decode('00000000000000000000', 'hex'), 'hex')::uuid);
+WHERE {{job_filter}};
 
 -- get_job --
 -- One job, every column an operator reads (payload included).

@@ -9,8 +9,6 @@ The role is reset when the transaction ends, before the connection serves anyone
 
 from __future__ import annotations
 
-import queue
-import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,8 +16,8 @@ from typing import Any
 
 import psycopg
 
-from jobforge.db.connection import connect
 from jobforge.db.errors import translated_errors
+from jobforge.db.pool import ConnectionPool
 from jobforge.errors import JobForgeError
 from jobforge.keys import KeyRecord
 from jobforge.keys.queries import key_query
@@ -45,36 +43,12 @@ class Database:
     """Up to ``size`` connections as the server's login role, shared by request threads."""
 
     def __init__(self, database_url: str, *, size: int) -> None:
-        self._url = database_url
-        self._idle: queue.LifoQueue[Connection] = queue.LifoQueue()
-        self._slots = threading.BoundedSemaphore(size)
-        self._closed = False
-
-    @contextmanager
-    def _connection(self) -> Iterator[Connection]:
-        self._slots.acquire()
-        try:
-            try:
-                conn = self._idle.get_nowait()
-            except queue.Empty:
-                conn = connect(self._url)
-            try:
-                yield conn
-            finally:
-                # A statement refused by the database leaves the connection idle (its
-                # transaction rolled back): it is reused. Anything else is closed.
-                idle = conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
-                if idle and not conn.closed and not self._closed:
-                    self._idle.put(conn)
-                else:
-                    conn.close()
-        finally:
-            self._slots.release()
+        self._pool = ConnectionPool(database_url, size=size)
 
     @contextmanager
     def as_tenant(self, tenant_id: uuid.UUID) -> Iterator[Connection]:
         """A connection inside a transaction run as ``tenant_id``'s producer role."""
-        with translated_errors(), self._connection() as conn, conn.transaction():
+        with translated_errors(), self._pool.connection() as conn, conn.transaction():
             role = tenant_role(tenant_id)
             try:
                 conn.execute(server_query("act_as_role"), {"role": role})
@@ -87,18 +61,13 @@ class Database:
 
     def lookup_key(self, key_id: uuid.UUID) -> KeyRecord | None:
         """The stored key ``key_id`` (as the login role, a key verifier), or None."""
-        with translated_errors(), self._connection() as conn:
+        with translated_errors(), self._pool.connection() as conn:
             row = conn.execute(key_query("authenticate_api_key"), {"key_id": key_id}).fetchone()
         return None if row is None else KeyRecord.from_row(row)
 
     def ping(self) -> None:
-        with translated_errors(), self._connection() as conn:
+        with translated_errors(), self._pool.connection() as conn:
             conn.execute(server_query("ping"))
 
     def close(self) -> None:
-        self._closed = True
-        while True:
-            try:
-                self._idle.get_nowait().close()
-            except queue.Empty:
-                return
+        self._pool.close()

@@ -1,7 +1,9 @@
-"""The dashboard's connections: a few, as the operator's role, shared by request threads.
+"""A few connections shared by the threads of one server process (ingress, dashboard).
 
-Each statement runs in its own transaction (autocommit), as the operations layer expects;
-row-level security and the RPCs' grant checks judge every one as the operator's role.
+Deliberately small rather than psycopg_pool: a request never waits for a background
+reconnection loop. When the database is down, the request that needs a connection gets
+the connect error at once (``DatabaseUnavailable``, naming the server), so the ingress
+answers 503 and the dashboard says why straight away; the next request tries again.
 """
 
 from __future__ import annotations
@@ -16,12 +18,16 @@ import psycopg
 
 from jobforge.db.connection import connect
 
-Connection = psycopg.Connection[Any]
+Connection = psycopg.Connection[dict[str, Any]]
 
 
-class OperatorDatabase:
-    """Up to ``size`` connections to ``database_url``; a connection left in a transaction
-    or broken is closed instead of being handed to the next request."""
+class ConnectionPool:
+    """Up to ``size`` autocommit connections to ``database_url``.
+
+    A connection goes back to the pool when it is idle (a statement the database refused
+    leaves it idle, its transaction rolled back); one left in a transaction, broken or
+    closed is closed instead of being handed to the next thread.
+    """
 
     def __init__(self, database_url: str, *, size: int) -> None:
         self._url = database_url
@@ -36,18 +42,17 @@ class OperatorDatabase:
                 conn = self._idle.get_nowait()
             except queue.Empty:
                 conn = connect(self._url)
-            reusable = False
             try:
                 yield conn
-                reusable = True
             finally:
                 idle = conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
-                if reusable and idle and not conn.closed and not self._closed:
+                if idle and not conn.closed and not self._closed:
                     self._idle.put(conn)
                 else:
                     conn.close()
 
     def close(self) -> None:
+        """Close the idle connections; those in use close when they are given back."""
         self._closed = True
         while True:
             try:

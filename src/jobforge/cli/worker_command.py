@@ -112,12 +112,13 @@ def run(args: argparse.Namespace) -> int:
     from jobforge.keys.store_transport import register_key_store_if_served  # noqa: PLC0415
 
     register_key_store_if_served(default_registry, url)
-    # The job types this worker serves: their contracts and connectors apply (the
-    # shipped runners' own where the project does not define them).
+    # The job types this worker serves: their contracts and connectors apply, the shipped
+    # runners' own for the types JobForge's runners serve and the project does not define.
     served = args.job_types or default_registry.job_types()
-    job_types = {} if args.no_contracts else load_project_contracts(project, served)
+    shipped = served_by_jobforge_runners(served)
+    job_types = {} if args.no_contracts else load_project_contracts(project, shipped)
     connector_policies = (
-        {} if args.no_contracts else load_project_connector_policies(project, served)
+        {} if args.no_contracts else load_project_connector_policies(project, shipped)
     )
     register_http_transports(connector_policies, served)
     options = {
@@ -171,11 +172,21 @@ def served_metrics(args: argparse.Namespace, url: str, config: WorkerConfig) -> 
     )
 
 
+def served_by_jobforge_runners(served: list[str]) -> list[str]:
+    """The job types of ``served`` whose handlers are JobForge's shipped runners."""
+    return [
+        job_type
+        for job_type in served
+        if job_type in default_registry
+        and default_registry.get(job_type).function.__module__.startswith("jobforge.runners.")
+    ]
+
+
 def register_http_transports(policies: dict[str, ConnectorPolicy], served: list[str]) -> None:
     """Carry the calls of the ``served`` job types' connectors that have an ``http``
     section over HTTP, configured from the environment; warn about each one that has no
     base URL."""
-    from jobforge.connectors.http.bindings import register_http_connectors  # noqa: PLC0415
+    from jobforge.connectors.bindings import register_http_connectors  # noqa: PLC0415
 
     for settings in register_http_connectors(policies, job_types=served):
         if settings.base_url is None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from jobforge.connectors.http.bindings import (
+from jobforge.connectors.bindings import (
     EnvironmentConfiguredConnector,
     HttpConnectorSettings,
     UnconfiguredConnector,

@@ -21,18 +21,16 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jobforge.connectors.environment import env_variable_prefix
-from jobforge.connectors.http.auth import credentials_from_metadata
-from jobforge.connectors.http.connector import HttpConnector
-from jobforge.connectors.http.errors import AddressRefused
-from jobforge.connectors.http.requests import Operation
-from jobforge.connectors.http.resolver import ALLOW_HINT
 from jobforge.connectors.policy import ConnectorPolicy, HttpBindingPolicy
 from jobforge.connectors.registry import ConnectorRegistry, default_connectors
 from jobforge.connectors.session import ConnectorUnavailable
 from jobforge.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from jobforge.connectors.http.connector import HttpConnector
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +77,12 @@ class EnvironmentConfiguredConnector:
     variables that would allow the address, not the constructor's arguments."""
 
     def __init__(self, connector: HttpConnector, variable_prefix: str) -> None:
+        from jobforge.connectors.http.errors import AddressRefused  # noqa: PLC0415
+        from jobforge.connectors.http.resolver import ALLOW_HINT  # noqa: PLC0415
+
         self._connector = connector
+        self._refused = AddressRefused
+        self._hint = ALLOW_HINT
         self._allow_hint = (
             f"an operator allows it with {variable_prefix}_ALLOWED_HOSTS or "
             f"{variable_prefix}_ALLOWED_NETWORKS on the worker"
@@ -88,9 +91,9 @@ class EnvironmentConfiguredConnector:
     def __call__(self, operation: str, request: Any) -> Any:
         try:
             return self._connector(operation, request)
-        except AddressRefused as exc:
-            message = str(exc).replace(ALLOW_HINT, self._allow_hint)
-            raise AddressRefused(
+        except self._refused as exc:
+            message = str(exc).replace(self._hint, self._allow_hint)
+            raise self._refused(
                 message, host=exc.host, address=exc.address, rule=exc.rule
             ) from None
 
@@ -98,7 +101,12 @@ class EnvironmentConfiguredConnector:
 def http_connector(
     connector_id: str, binding: HttpBindingPolicy, settings: HttpConnectorSettings
 ) -> HttpConnector:
-    """The HttpConnector that carries ``connector_id``'s calls as its binding says."""
+    """The HttpConnector that carries ``connector_id``'s calls as its binding says
+    (httpx is imported here: a worker with no HTTP API to call never pays for it)."""
+    from jobforge.connectors.http.auth import credentials_from_metadata  # noqa: PLC0415
+    from jobforge.connectors.http.connector import HttpConnector  # noqa: PLC0415
+    from jobforge.connectors.http.requests import Operation  # noqa: PLC0415
+
     if settings.base_url is None:
         raise ConfigurationError(f"{settings.base_url_variable} is not set")
     operations = {

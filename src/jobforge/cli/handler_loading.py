@@ -33,26 +33,35 @@ def load_project_handlers(extra_modules: Sequence[str] = ()) -> ProjectConfig:
     return project
 
 
-def load_project_contracts(
+def load_worker_contracts(
     project: ProjectConfig, shipped: Collection[str] = ()
-) -> dict[str, JobTypeContract]:
-    """The runner contracts of the project, by job type, for the worker to enforce, and
-    the shipped runners' contracts of the ``shipped`` job types (served by JobForge's own
-    runners) the project lacks; validating those costs a start about 0.3 s.
-
-    A project without a pyproject.toml or runner contracts has none of its own. Contract
-    files that do not validate stop the worker: it must not run jobs against contracts it
-    cannot read.
+) -> tuple[dict[str, JobTypeContract], dict[str, ConnectorPolicy]]:
+    """What a worker enforces: the project's runner contracts by job type and connector
+    policies by connector id, plus, for the ``shipped`` job types (served by JobForge's
+    own runners) the project does not define, the shipped runners' contracts and the
+    policies of the shipped connectors they use (validating those costs about 0.3 s).
     """
-    own = _own_contracts(project)
-    missing = [job_type for job_type in shipped if job_type not in own]
+    own = load_project_contracts(project)
+    policies = load_project_connector_policies(project)
+    missing = {job_type for job_type in shipped if job_type not in own}
     if not missing:
-        return own
-    shipped = _shipped_job_types()
-    return {**{t: shipped[t] for t in sorted(missing) if t in shipped}, **own}
+        return own, policies
+    shipped_types = _shipped_job_types()
+    job_types = {**{t: shipped_types[t] for t in sorted(missing) if t in shipped_types}, **own}
+    shipped_policies = {
+        connector_id: policy
+        for connector_id, policy in _shipped_connector_policies().items()
+        if connector_id not in policies and not missing.isdisjoint(policy.job_types)
+    }
+    return job_types, {**shipped_policies, **policies}
 
 
-def _own_contracts(project: ProjectConfig) -> dict[str, JobTypeContract]:
+def load_project_contracts(project: ProjectConfig) -> dict[str, JobTypeContract]:
+    """The runner contracts of the project, by job type, for the worker to enforce.
+
+    A project without a pyproject.toml or runner contracts has none. Contract files that
+    do not validate stop the worker: it must not run jobs against contracts it cannot read.
+    """
     if project.root is None:
         return {}
     from jobforge.contracts.config import load_config  # noqa: PLC0415
@@ -66,30 +75,13 @@ def _own_contracts(project: ProjectConfig) -> dict[str, JobTypeContract]:
     )
 
 
-def load_project_connector_policies(
-    project: ProjectConfig, shipped: Collection[str] = ()
-) -> dict[str, ConnectorPolicy]:
+def load_project_connector_policies(project: ProjectConfig) -> dict[str, ConnectorPolicy]:
     """The connector policies of the project (rate limits, failure modes and HTTP API
     from every ``connectors/<id>/metadata.json``), by connector id, for the worker to
-    enforce, and those of the shipped connectors the ``shipped`` job types (served by
-    JobForge's own runners) the project does not define use.
+    enforce.
 
     Cached like the runner contracts; metadata that does not validate stops the worker.
     """
-    own = _own_connector_policies(project)
-    defined = _own_contracts(project) if shipped else {}
-    missing = {job_type for job_type in shipped if job_type not in defined}
-    if not missing:
-        return own
-    shipped = {
-        connector_id: policy
-        for connector_id, policy in _shipped_connector_policies().items()
-        if connector_id not in own and not missing.isdisjoint(policy.job_types)
-    }
-    return {**shipped, **own}
-
-
-def _own_connector_policies(project: ProjectConfig) -> dict[str, ConnectorPolicy]:
     if project.root is None:
         return {}
     from jobforge.contracts.config import load_config  # noqa: PLC0415

@@ -10,11 +10,7 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 from jobforge.cli.common import EXIT_FAILURE, EXIT_OK, add_database_url_option
-from jobforge.cli.handler_loading import (
-    load_project_connector_policies,
-    load_project_contracts,
-    load_project_handlers,
-)
+from jobforge.cli.handler_loading import load_project_handlers, load_worker_contracts
 from jobforge.db.connection import require_database_url
 from jobforge.handlers import default_registry
 from jobforge.worker import Worker, WorkerConfig
@@ -115,10 +111,10 @@ def run(args: argparse.Namespace) -> int:
     # The job types this worker serves: their contracts and connectors apply, the shipped
     # runners' own for the types JobForge's runners serve and the project does not define.
     served = args.job_types or default_registry.job_types()
-    shipped = served_by_jobforge_runners(served)
-    job_types = {} if args.no_contracts else load_project_contracts(project, shipped)
-    connector_policies = (
-        {} if args.no_contracts else load_project_connector_policies(project, shipped)
+    job_types, connector_policies = (
+        ({}, {})
+        if args.no_contracts
+        else load_worker_contracts(project, served_by_jobforge_runners(served))
     )
     register_http_transports(connector_policies, served)
     options = {

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from jobforge.cli.common import EXIT_OK, add_database_url_option
 from jobforge.db.connection import require_database_url
 from jobforge.errors import ConfigurationError
 
+QUEUE_METRICS_VARIABLE = "JOBFORGE_QUEUE_METRICS_DATABASE_URL"
 INSTALL_HINT = "jobforge serve needs FastAPI and uvicorn: pip install 'jobforge[server]'"
 
 
@@ -55,6 +57,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="SECONDS",
         help="how long a verified key is remembered; a revoked key works this long at most "
         "(default: %(default)s)",
+    )  # fmt: skip
+    serve.add_argument(
+        "--queue-metrics-database-url", default=None, metavar="URL",
+        help="also export the queue depth and lag gauges at /metrics, read as this role "
+        "(an operator's or a worker role's; default: $JOBFORGE_QUEUE_METRICS_DATABASE_URL, "
+        "else none)",
     )  # fmt: skip
     serve.add_argument(
         "--connections", type=int, default=defaults.DEFAULT_DATABASE_CONNECTIONS, metavar="N",
@@ -168,6 +176,9 @@ def _settings(args: argparse.Namespace) -> Any:
         key_cache_seconds=args.key_cache_seconds,
         database_connections=args.connections,
         webhook_sources=sources,
+        queue_metrics_database_url=args.queue_metrics_database_url
+        or os.environ.get(QUEUE_METRICS_VARIABLE, "").strip()
+        or None,
     )
 
 

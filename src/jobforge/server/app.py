@@ -25,6 +25,7 @@ def create_app(settings: ServerSettings, *, mounts: Mapping[str, ASGIApp] | None
     """The ingress for ``settings``; each of ``mounts`` (path -> ASGI app) is served under
     its path, behind the same body limit and metrics."""
     context = IngressContext.build(settings)
+    metrics = ServerMetrics(queue_metrics_database_url=settings.queue_metrics_database_url)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -32,6 +33,7 @@ def create_app(settings: ServerSettings, *, mounts: Mapping[str, ASGIApp] | None
             yield
         finally:
             context.database.close()
+            metrics.close()
 
     app = FastAPI(
         title=TITLE,
@@ -44,7 +46,7 @@ def create_app(settings: ServerSettings, *, mounts: Mapping[str, ASGIApp] | None
         lifespan=lifespan,
     )
     app.state.ingress = context
-    app.state.metrics = ServerMetrics()
+    app.state.metrics = metrics
     install_problem_handlers(app)
     for router in (jobs.router, events.router, webhooks.router, health.router):
         app.include_router(router)

@@ -1,7 +1,8 @@
 """Prometheus metrics of the server's own requests, in a registry of the app's own.
 
 ``jobforge_http_requests_total{route,method,status}`` and
-``jobforge_http_request_duration_seconds{route,method}``. ``route`` is the matched path
+``jobforge_http_request_duration_seconds{route,method}``, and the workers' queue depth
+and lag gauges when a role to read the queue as is configured. ``route`` is the matched path
 template (``/v1/jobs/{job_id}``), the mount path for a mounted app, or ``unmatched``, so
 a scan of random URLs cannot grow the label set.
 """
@@ -15,6 +16,8 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from starlette.routing import Match, Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from jobforge.observability.queue_metrics import QueueMetrics
+
 UNMATCHED_ROUTE = "unmatched"
 DURATION_BUCKETS_SECONDS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -24,8 +27,12 @@ class ServerMetrics:
 
     content_type = CONTENT_TYPE_LATEST
 
-    def __init__(self) -> None:
+    def __init__(self, *, queue_metrics_database_url: str | None = None) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
+        self.queue: QueueMetrics | None = None
+        if queue_metrics_database_url is not None:
+            self.queue = QueueMetrics(queue_metrics_database_url)
+            self.registry.register(self.queue)
         self.requests = Counter(
             "jobforge_http_requests",
             "HTTP requests answered by jobforge serve",
@@ -42,6 +49,10 @@ class ServerMetrics:
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+    def close(self) -> None:
+        if self.queue is not None:
+            self.queue.close()
 
 
 def mount_label(app: ASGIApp, scope: Scope) -> str | None:

@@ -37,6 +37,9 @@ class ServerSettings:
     key_cache_seconds: float = DEFAULT_KEY_CACHE_SECONDS
     database_connections: int = DEFAULT_DATABASE_CONNECTIONS
     webhook_sources: tuple[WebhookSource, ...] = field(default=())
+    # A role that reads the queue (an operator's, or a worker role's): with it, /metrics
+    # also carries the queue depth and lag gauges the workers export. None: none.
+    queue_metrics_database_url: str | None = None
 
     def __post_init__(self) -> None:
         if not self.database_url:

@@ -215,3 +215,19 @@ def test_nothing_in_answers_depends_on_the_clock_but_times(
         ).json()
     assert datetime.fromisoformat(job["created_at"]).tzinfo is not None
     assert datetime.fromisoformat(job["run_at"]) <= datetime.now(UTC)
+
+
+def test_the_queue_gauges_are_exported_only_with_a_role_to_read_the_queue_as(
+    world: IngressWorld,
+) -> None:
+    with world.owner() as owner:
+        for _ in range(3):
+            owner.enqueue_job(tenant_id=world.tenant_a, type="mail.send", payload={})
+    with running_server(world.settings()) as server, server.client() as http:
+        assert "jobforge_queue_depth" not in http.get("/metrics").text
+    settings = world.settings(queue_metrics_database_url=world.owner_url)
+    with running_server(settings) as server, server.client() as http:
+        text = http.get("/metrics").text
+    assert 'jobforge_queue_depth{job_type="mail.send"} 3.0' in text
+    assert "jobforge_queue_metrics_up 1.0" in text
+    assert 'jobforge_queue_lag_seconds{job_type="mail.send"}' in text

@@ -34,7 +34,13 @@ FORBIDDEN = {
     "jobforge.doctor": ("jobforge.worker", "jobforge.server", "jobforge.dashboard"),
 }  # fmt: skip
 # What runner code may import from JobForge: the public handler API only.
-RUNNER_ALLOWED = ("jobforge", "jobforge.context", "jobforge.handlers", "jobforge.errors")
+RUNNER_ALLOWED = (
+    "jobforge",
+    "jobforge.context",
+    "jobforge.handlers",
+    "jobforge.errors",
+    "jobforge.json_schema",  # JSON Schema with ECMA-262 patterns, as contracts mean them
+)
 
 
 def module_name(path: Path) -> str:

@@ -96,9 +96,12 @@ def contracts_by_job_type(runners: Iterable[RunnerContractLike]) -> dict[str, Jo
 def _validator(schema: Mapping[str, Any] | None) -> Draft202012Validator | None:
     if schema is None:
         return None
-    from jsonschema import Draft202012Validator  # noqa: PLC0415 - paid only with contracts
+    # ECMA-262 patterns, as editors and the contract tool read them; imported only with
+    # contracts to enforce.
+    from jobforge.json_schema import SchemaValidator  # noqa: PLC0415
 
-    return Draft202012Validator(schema)
+    validator: Draft202012Validator = SchemaValidator(schema)
+    return validator
 
 
 def _errors(validator: Draft202012Validator | None, value: Any, root: str) -> list[str]:

@@ -321,11 +321,11 @@ def _schema_problems(
     A golden that is not ``exact`` lists only part of the output (it must be contained in
     the real one), so ``required`` is not enforced on its expected output.
     """
-    from jsonschema import Draft202012Validator  # noqa: PLC0415
+    from jobforge.json_schema import SchemaValidator  # noqa: PLC0415
 
     if not isinstance(schema, dict | bool):
         return []
-    validator = Draft202012Validator(schema)
+    validator = SchemaValidator(schema)
     errors: Iterable[Any] = validator.iter_errors(golden.value(key))
     problems = []
     for error in sorted(errors, key=lambda e: (list(map(str, e.absolute_path)), e.message)):

@@ -94,14 +94,16 @@ BreakingChanges = Annotated[
 
 
 def _check_json_schema(schema: dict[str, Any]) -> dict[str, Any]:
-    """Raise ValueError unless ``schema`` is a valid JSON Schema, Draft 2020-12."""
+    """Raise ValueError unless ``schema`` is a valid JSON Schema, Draft 2020-12, whose
+    patterns are ECMA-262 regular expressions (see ``jobforge.json_schema``)."""
     # jsonschema is imported here, not at module level: validating connector files
     # never needs it, and it costs a tenth of a second to import.
-    from jsonschema import Draft202012Validator  # noqa: PLC0415
     from jsonschema.exceptions import SchemaError  # noqa: PLC0415
 
+    from jobforge.json_schema import check_schema  # noqa: PLC0415
+
     try:
-        Draft202012Validator.check_schema(schema)
+        check_schema(schema)
     except SchemaError as exc:
         where = "/" + "/".join(str(part) for part in exc.absolute_path)
         raise ValueError(

@@ -170,9 +170,14 @@ def _pattern(error: Any) -> str:
     return f"{show_value(error.instance)} does not match the pattern {pattern}"
 
 
+# What a format means where JobForge's reading is narrower than the format's name says.
+_FORMAT_NAMES = {"regex": "ECMA-262 regular expression"}
+
+
 def _format(error: Any) -> str:
     name = str(error.validator_value)
-    return f"{show_value(error.instance)} is not a valid {name} (format {quoted(name)})"
+    meaning = _FORMAT_NAMES.get(name, name)
+    return f"{show_value(error.instance)} is not a valid {meaning} (format {quoted(name)})"
 
 
 def _not(error: Any) -> str:

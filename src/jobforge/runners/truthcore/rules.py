@@ -13,9 +13,9 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 import referencing
-from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
+from jobforge.json_schema import SchemaValidator, check_schema
 from jobforge.runners.truthcore.errors import InvalidRule
 from jobforge.runners.truthcore.evidence import RuleOutcome
 from jobforge.runners.truthcore.field_rules import CompareRule, RangeRule, RequiredIfRule, SumRule
@@ -84,7 +84,7 @@ def parse_rules(specs: Sequence[Any]) -> list[Rule]:
 def _schema(spec: Any, where: str) -> Check:
     schema = spec["schema"]
     try:
-        Draft202012Validator.check_schema(schema)
+        check_schema(schema)
     except SchemaError as exc:
         raise InvalidRule(
             f"{where}.schema{pointer(list(exc.absolute_path))}: not a valid JSON Schema "
@@ -92,7 +92,7 @@ def _schema(spec: Any, where: str) -> Check:
         ) from None
     # An empty registry: references resolve inside the schema (and to the standard
     # meta-schemas), never over the network.
-    return SchemaRule(Draft202012Validator(schema, registry=referencing.Registry()), where)
+    return SchemaRule(SchemaValidator(schema, registry=referencing.Registry()), where)
 
 
 def _range(spec: Any, where: str) -> Check:

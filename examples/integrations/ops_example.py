@@ -21,17 +21,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from example_support import load_model
+from example_support import drain_report_and_replay, load_model
 
 from jobforge.client import JobForgeClient
-from jobforge.connectors.policy import policies_from_metadata
 from jobforge.connectors.registry import ConnectorRegistry
 from jobforge.contracts.models.contract_files import ConnectorMetadata, RunnerConfig
 from jobforge.db.throwaway import throwaway_database
-from jobforge.handlers import default_registry
-from jobforge.replay.recorded import replay_recorded_job
 from jobforge.runners.ops import inventory_scans
-from jobforge.worker import Worker, WorkerConfig
 from jobforge.worker.job_types import contracts_by_job_type
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -142,33 +138,16 @@ def main(argv: list[str] | None = None) -> int:
             job_type: client.enqueue_job(tenant_id=tenant, type=job_type, payload=payload).id
             for job_type, payload in PAYLOADS.items()
         }
-        print(f"Enqueued {', '.join(jobs)}; running a worker until the queue is empty ...")
-        Worker(
+        all_good = drain_report_and_replay(
             url,
-            registry=default_registry,
-            config=WorkerConfig(burst=True, concurrency=3),
+            client,
+            jobs,
             job_types=job_types,
             connectors=connectors,
-            connector_policies=policies_from_metadata([connector]),
-        ).run()
-
-        all_good = True
-        for job_type, job_id in jobs.items():
-            result = client.get_result(job_id)
-            print(f"\n{job_type} (job {job_id}): {result.outcome if result else 'not finished'}")
-            if result is None or result.outcome != "succeeded":
-                print(f"  error: {result.error if result else None}")
-                all_good = False
-                continue
-            show_scan(result.output)
-
-        print()
-        for job_type, job_id in jobs.items():
-            replay = replay_recorded_job(
-                client, job_id, registry=default_registry, job_types=job_types
-            )
-            print(f"Replay of the recorded {job_type} job: {replay.verdict.value}")
-            all_good = all_good and replay.matches
+            connector=connector,
+            concurrency=3,
+            show=lambda _job_type, output: show_scan(output),
+        )
     print("The throwaway database is gone.")
     return 0 if all_good else 1
 
